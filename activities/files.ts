@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeAudio, DecodeError } from '../audio/decode.js';
+import { extractFeatures } from '../audio/features.js';
+import { judgeQuality, measureQuality } from '../audio/quality.js';
+import type { ReasonModel } from '../models/reason-model.js';
+import type { QualityProblem, QualityReport, Reason, RecordingSource } from '../workflows/types.js';
+import { badInput, type Telegram } from './telegram.js';
+
+export interface FileDeps {
+  /** Root of this worker's scratch space; each workflow gets its own folder inside. */
+  workDir: string;
+  model: ReasonModel;
+  telegram?: Telegram;
+  limits: { maxAudioSeconds: number; maxFileBytes: number };
+}
+
+/**
+ * Activities that read and write local files. They run on the task queue of
+ * one worker, so they exchange paths and hashes through the history instead
+ * of audio: samples and features never leave this machine.
+ */
+export function createFileActivities({ workDir, model, telegram, limits }: FileDeps) {
+  const folderOf = (workflowId: string) => join(workDir, workflowId.replace(/[^\w.-]/g, '_'));
+  const elapsed = (since: number) => Math.round(performance.now() - since);
+
+  return {
+    async download({ workflowId, source }: { workflowId: string; source: RecordingSource }) {
+      const started = performance.now();
+      await mkdir(folderOf(workflowId), { recursive: true });
+      const path = join(folderOf(workflowId), 'input');
+      let bytes: number;
+      if (source.kind === 'local') {
+        bytes = (await stat(source.path)).size;
+        if (bytes > limits.maxFileBytes) throw badInput('too_big', `${bytes} bytes`);
+        await copyFile(source.path, path);
+      } else {
+        if (!telegram) throw new Error('a Telegram recording reached a worker without TELEGRAM_BOT_TOKEN');
+        // Refuse before any network call when Telegram already told us the size.
+        if ((source.fileSize ?? 0) > limits.maxFileBytes) throw badInput('too_big', `${source.fileSize} bytes`);
+        bytes = await telegram.downloadFile(source.fileId, path, limits.maxFileBytes);
+      }
+      if (bytes === 0) throw badInput('empty', 'zero bytes');
+      const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+      return { path, sha256, bytes, ms: elapsed(started) };
+    },
+
+    async validate({ workflowId, path }: { workflowId: string; path: string }) {
+      const started = performance.now();
+      const { sampleRate } = model.manifest.features.logMel;
+      let samples: Float32Array;
+      try {
+        ({ samples } = await decodeAudio(path, sampleRate, { maxSeconds: limits.maxAudioSeconds, timeoutMs: 20_000 }));
+      } catch (err) {
+        if (err instanceof DecodeError) throw badInput(err.problem, err.message);
+        throw err;
+      }
+      const measured = measureQuality(samples, sampleRate);
+      if (measured === 'corrupt') return { verdict: 'corrupt' as const, ms: elapsed(started) };
+      const verdict: 'ok' | QualityProblem = judgeQuality(measured);
+      const pcmPath = join(folderOf(workflowId), 'pcm.f32');
+      await writeFile(pcmPath, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+      const quality: QualityReport = measured;
+      return { verdict, quality, pcmPath, ms: elapsed(started) };
+    },
+
+    async preprocess({ workflowId, pcmPath }: { workflowId: string; pcmPath: string }) {
+      const started = performance.now();
+      const samples = await readFloats(pcmPath);
+      const batch = extractFeatures(samples, model.manifest.features, model.logMel);
+      const featuresPath = join(folderOf(workflowId), 'features.f32');
+      await writeFile(featuresPath, new Uint8Array(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength));
+      return { featuresPath, windows: batch.count, ms: elapsed(started) };
+    },
+
+    async classify({ featuresPath, windows }: { featuresPath: string; windows: number }) {
+      const started = performance.now();
+      const prediction = await model.predict(await readFloats(featuresPath), windows);
+      const reasons: Reason[] = prediction.reasons;
+      return { reasons, notSure: prediction.notSure, modelVersion: model.manifest.version, ms: elapsed(started) };
+    },
+
+    async cleanup({ workflowId }: { workflowId: string }) {
+      await rm(folderOf(workflowId), { recursive: true, force: true });
+    },
+  };
+}
+
+export type FileActivities = ReturnType<typeof createFileActivities>;
+
+async function readFloats(path: string): Promise<Float32Array> {
+  const bytes = await readFile(path);
+  // Copy into a fresh buffer: Node may hand back a slice at an offset Float32Array cannot view.
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}

@@ -1,0 +1,113 @@
+import { createWriteStream } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import { Api, GrammyError, HttpError } from 'grammy';
+import type { InlineKeyboardMarkup } from 'grammy/types';
+import { BAD_INPUT } from '../workflows/types.js';
+
+/** Telegram's documented limit for bots downloading a file with getFile. */
+export const TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
+
+export interface TelegramOptions {
+  token: string;
+  apiRoot: string;
+  /** Per-request cap, so that a hanging connection fails fast and Temporal retries it. */
+  timeoutMs?: number;
+}
+
+/**
+ * The few Bot API calls the activities make, with every error turned into the
+ * Temporal failure it deserves: 429 retries after Telegram's `retry_after`,
+ * 5xx and network trouble retry with backoff, a refusal does not retry.
+ * Errors never carry the token: file URLs are not put into messages.
+ */
+export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramOptions) {
+  const api = new Api(token, { apiRoot, timeoutSeconds: Math.ceil(timeoutMs / 1000) });
+
+  return {
+    async sendMessage(chatId: number, text: string, options: { replyTo?: number; keyboard?: InlineKeyboardMarkup } = {}) {
+      const message = await call(() =>
+        api.sendMessage(chatId, text, {
+          parse_mode: 'HTML',
+          reply_parameters: options.replyTo ? { message_id: options.replyTo, allow_sending_without_reply: true } : undefined,
+          reply_markup: options.keyboard,
+        }),
+      );
+      return message.message_id;
+    },
+
+    /** Edits a message; editing it to what it already says counts as done, so a retried edit is harmless. */
+    async editMessage(chatId: number, messageId: number, text: string, keyboard?: InlineKeyboardMarkup): Promise<'edited' | 'missing'> {
+      try {
+        await api.editMessageText(chatId, messageId, text, { parse_mode: 'HTML', reply_markup: keyboard });
+        return 'edited';
+      } catch (err) {
+        if (err instanceof GrammyError && /message is not modified/i.test(err.description)) return 'edited';
+        if (err instanceof GrammyError && /message to edit not found/i.test(err.description)) return 'missing';
+        throw toFailure(err);
+      }
+    },
+
+    /** Downloads a file into `destination`, refusing anything over `maxBytes` before and while reading. */
+    async downloadFile(fileId: string, destination: string, maxBytes: number): Promise<number> {
+      const file = await call(() => api.getFile(fileId), badInputOn400);
+      if (!file.file_path) throw badInput('file_unavailable', 'Telegram gave no file path');
+      if ((file.file_size ?? 0) > maxBytes) throw badInput('too_big', `file is ${file.file_size} bytes`);
+      let response: Response;
+      try {
+        response = await fetch(`${apiRoot}/file/bot${token}/${file.file_path}`, { signal: AbortSignal.timeout(timeoutMs) });
+      } catch (err) {
+        throw ApplicationFailure.retryable(`file download failed: ${(err as Error).name}`, 'TelegramNetwork');
+      }
+      if (response.status === 404) throw badInput('file_unavailable', 'file not found on the Bot API server');
+      if (!response.ok || !response.body) throw ApplicationFailure.retryable(`file download answered ${response.status}`, 'TelegramServer');
+      let bytes = 0;
+      const cap = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          done(bytes > maxBytes ? badInput('too_big', `more than ${maxBytes} bytes`) : null, chunk);
+        },
+      });
+      try {
+        await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), cap, createWriteStream(destination));
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        throw ApplicationFailure.retryable(`file download interrupted: ${(err as Error).name}`, 'TelegramNetwork');
+      }
+      return bytes;
+    },
+  };
+}
+
+export type Telegram = ReturnType<typeof createTelegram>;
+
+export function badInput(verdict: string, detail: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: BAD_INPUT, message: `${verdict}: ${detail}`, nonRetryable: true, details: [verdict] });
+}
+
+function badInputOn400(err: GrammyError): ApplicationFailure | undefined {
+  if (err.error_code !== 400) return undefined;
+  return /file is too big/i.test(err.description) ? badInput('too_big', err.description) : badInput('file_unavailable', err.description);
+}
+
+async function call<T>(request: () => Promise<T>, special?: (err: GrammyError) => ApplicationFailure | undefined): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    throw (err instanceof GrammyError && special?.(err)) || toFailure(err);
+  }
+}
+
+function toFailure(err: unknown): ApplicationFailure {
+  if (err instanceof GrammyError) {
+    if (err.error_code === 429) {
+      const seconds = err.parameters.retry_after ?? 1;
+      return ApplicationFailure.create({ type: 'TelegramRateLimited', message: err.description, nextRetryDelay: `${seconds}s` });
+    }
+    if (err.error_code >= 500) return ApplicationFailure.retryable(err.description, 'TelegramServer');
+    return ApplicationFailure.nonRetryable(`${err.method}: ${err.description}`, 'TelegramRefused');
+  }
+  if (err instanceof HttpError) return ApplicationFailure.retryable(`network error talking to Telegram: ${err.error instanceof Error ? err.error.name : 'unknown'}`, 'TelegramNetwork');
+  return ApplicationFailure.retryable(String(err), 'TelegramUnknown');
+}

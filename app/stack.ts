@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import pg from 'pg';
+import { createAnalysisStore } from '../db/analyses.js';
+import { migrate } from '../db/migrate.js';
+import type { Config } from './config.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { isListening, startDevServer } from './temporal-dev-server.js';
+
+/** Fixed local ports of the embedded defaults, so a second process finds and reuses them. */
+export const EMBEDDED = { temporalPort: 7233, temporalUiPort: 8233, postgresPort: 54329 } as const;
+
+export interface Stack {
+  temporalAddress: string;
+  uiUrl: string;
+  databaseUrl: string;
+  pool: pg.Pool;
+  store: ReturnType<typeof createAnalysisStore>;
+  close(): Promise<void>;
+}
+
+/**
+ * The services whycry needs: Temporal and PostgreSQL from the configuration,
+ * or else the embedded defaults (a Temporal dev server and PGlite, both kept
+ * under DATA_DIR and both reused if another whycry process started them).
+ * Migrations run here, on every start-up.
+ */
+export async function startStack(config: Config, log: (line: string) => void = console.error): Promise<Stack> {
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    let temporalAddress = config.temporal.address;
+    let uiUrl = config.temporal.uiUrl ?? 'http://localhost:8233';
+    if (!temporalAddress) {
+      const dev = await startDevServer({
+        port: EMBEDDED.temporalPort,
+        uiPort: EMBEDDED.temporalUiPort,
+        namespace: config.temporal.namespace,
+        dbFile: join(config.dataDir, 'temporal.db'),
+      });
+      log(dev.started ? `started Temporal dev server at ${dev.address}` : `reusing Temporal at ${dev.address}`);
+      stops.push(dev.stop);
+      ({ address: temporalAddress, uiUrl } = dev);
+    }
+    await waitForNamespace(temporalAddress, config.temporal.namespace);
+
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      databaseUrl = `postgres://postgres@127.0.0.1:${EMBEDDED.postgresPort}/postgres`;
+      if (await isListening(EMBEDDED.postgresPort)) {
+        log(`reusing embedded PostgreSQL at 127.0.0.1:${EMBEDDED.postgresPort}`);
+      } else {
+        const embedded = await startEmbeddedPostgres(join(config.dataDir, 'pglite'), EMBEDDED.postgresPort);
+        log(`started embedded PostgreSQL (PGlite) at 127.0.0.1:${EMBEDDED.postgresPort}, data in ${join(config.dataDir, 'pglite')}`);
+        stops.push(embedded.stop);
+      }
+    }
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
+    // An idle client losing its server (a restart) must not crash the process; the next query reconnects.
+    pool.on('error', (err) => log(`database connection lost: ${err.message}`));
+    stops.push(() => pool.end());
+    const applied = await migrate(pool);
+    if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
+
+    return {
+      temporalAddress,
+      uiUrl,
+      databaseUrl,
+      pool,
+      store: createAnalysisStore(pool),
+      close: () => closeAll(stops),
+    };
+  } catch (err) {
+    await closeAll(stops);
+    throw err;
+  }
+}
+
+async function closeAll(stops: Array<() => Promise<void>>): Promise<void> {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  stops.length = 0;
+}
+
+/** A freshly started server accepts connections a moment before its namespace exists. */
+async function waitForNamespace(address: string, namespace: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const connection = await Connection.connect({ address }).catch(() => undefined);
+    try {
+      if (connection) {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`Temporal namespace ${namespace} not available at ${address}: ${(err as Error).message}`);
+    } finally {
+      await connection?.close();
+    }
+    if (Date.now() > deadline) throw new Error(`cannot reach Temporal at ${address}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,0 +1,101 @@
+import meydaModule from 'meyda';
+
+// meyda is CommonJS with ES-module typings: Node hands us the object itself,
+// while TypeScript expects it under `.default`. Accept either.
+type MeydaApi = typeof meydaModule.default;
+const Meyda: MeydaApi = (meydaModule as unknown as { default?: MeydaApi }).default ?? (meydaModule as unknown as MeydaApi);
+
+/** What the quality gate measured; persisted with every analysis. */
+export interface QualityMetrics {
+  seconds: number;
+  /** Seconds of frames within `activeRangeDb` of the loudest frame (and above the noise floor). */
+  activeSeconds: number;
+  rmsDbfs: number;
+  /** RMS of the loudest frame: what tells a quiet cry from no sound at all. */
+  loudestFrameDbfs: number;
+  peak: number;
+  clippedRatio: number;
+  dcOffset: number;
+  /** Mean spectral flatness of active frames: near 1 for white noise, low for a tonal cry. */
+  flatness: number;
+}
+
+export type QualityVerdict = 'ok' | 'too_short' | 'silent' | 'clipped' | 'corrupt';
+
+export interface QualityThresholds {
+  minSeconds: number;
+  minActiveSeconds: number;
+  silentBelowDbfs: number;
+  maxClippedRatio: number;
+}
+
+export const DEFAULT_THRESHOLDS: QualityThresholds = {
+  // Under a second of recording, or half a second of sound, there is no cry to judge;
+  // three real Donate-a-cry clips have only 0.65–1 s of loud crying and must pass.
+  minSeconds: 1,
+  minActiveSeconds: 0.5,
+  // Real cries in Donate-a-cry reach −45 dBFS in their loudest frame even when the
+  // whole clip averages −59 dBFS (a phone far away); below −55 nothing is there.
+  silentBelowDbfs: -55,
+  // A few clipped peaks are normal with phone AGC; more than 2 % distorts the spectrum.
+  maxClippedRatio: 0.02,
+};
+
+const FRAME = 1024;
+const CLIP_LEVEL = 0.999;
+/** Frames this far below the loudest one are pauses between cries, not sound. */
+const ACTIVE_RANGE_DB = 35;
+const NOISE_FLOOR_DBFS = -65;
+
+/** Simple, explainable checks on decoded audio (frame features from meyda). */
+export function measureQuality(samples: Float32Array, sampleRate: number): QualityMetrics | 'corrupt' {
+  let sum = 0;
+  let sumSquares = 0;
+  let peak = 0;
+  let clipped = 0;
+  for (const x of samples) {
+    if (!Number.isFinite(x)) return 'corrupt';
+    sum += x;
+    sumSquares += x * x;
+    const a = Math.abs(x);
+    if (a > peak) peak = a;
+    if (a >= CLIP_LEVEL) clipped++;
+  }
+  const n = Math.max(1, samples.length);
+  const dcOffset = sum / n;
+
+  Meyda.bufferSize = FRAME;
+  Meyda.sampleRate = sampleRate;
+  const frames: Array<{ db: number; flatness: number }> = [];
+  const frame = new Float32Array(FRAME);
+  for (let start = 0; start + FRAME <= samples.length; start += FRAME) {
+    // Remove the recording's DC offset so that a constant bias does not read as sound.
+    for (let i = 0; i < FRAME; i++) frame[i] = (samples[start + i] as number) - dcOffset;
+    const features = Meyda.extract(['rms', 'spectralFlatness'], frame) as { rms: number; spectralFlatness: number } | null;
+    if (features) frames.push({ db: toDbfs(features.rms), flatness: Number.isFinite(features.spectralFlatness) ? features.spectralFlatness : 0 });
+  }
+  const loudestFrameDbfs = frames.reduce((max, f) => Math.max(max, f.db), -200);
+  const threshold = Math.max(NOISE_FLOOR_DBFS, loudestFrameDbfs - ACTIVE_RANGE_DB);
+  const active = frames.filter((f) => f.db > threshold);
+  return {
+    seconds: samples.length / sampleRate,
+    activeSeconds: (active.length * FRAME) / sampleRate,
+    rmsDbfs: toDbfs(Math.sqrt(Math.max(0, sumSquares / n - dcOffset * dcOffset))),
+    loudestFrameDbfs,
+    peak,
+    clippedRatio: clipped / n,
+    dcOffset,
+    flatness: active.length ? active.reduce((s, f) => s + f.flatness, 0) / active.length : 0,
+  };
+}
+
+export function judgeQuality(metrics: QualityMetrics, t: QualityThresholds = DEFAULT_THRESHOLDS): QualityVerdict {
+  if (metrics.loudestFrameDbfs < t.silentBelowDbfs) return 'silent';
+  if (metrics.seconds < t.minSeconds || metrics.activeSeconds < t.minActiveSeconds) return 'too_short';
+  if (metrics.clippedRatio > t.maxClippedRatio) return 'clipped';
+  return 'ok';
+}
+
+function toDbfs(rms: number): number {
+  return 20 * Math.log10(Math.max(rms, 1e-10));
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { LogMel } from '../audio/logmel.js';
+import { Manifest } from './manifest.js';
+
+export class ModelIntegrityError extends Error {
+  override name = 'ModelIntegrityError';
+}
+
+export interface Prediction {
+  /** Every label with its calibrated probability, most likely first. */
+  reasons: Array<{ label: string; probability: number }>;
+  notSure: boolean;
+}
+
+/**
+ * A shipped reason model: its manifest, its log-mel front end and one ONNX
+ * session, created once per process and reused for every recording.
+ */
+export class ReasonModel {
+  readonly logMel: LogMel;
+
+  private constructor(
+    readonly manifest: Manifest,
+    private readonly session: ort.InferenceSession,
+  ) {
+    this.logMel = new LogMel(manifest.features.logMel);
+  }
+
+  /** Loads `<dir>/manifest.json` and its model, refusing a file whose sha256 differs from the manifest's. */
+  static async load(dir: string): Promise<ReasonModel> {
+    const manifest = Manifest.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+    const bytes = await readFile(join(dir, manifest.file));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (sha256 !== manifest.sha256) {
+      throw new ModelIntegrityError(`${join(dir, manifest.file)} has sha256 ${sha256}, but its manifest says ${manifest.sha256}`);
+    }
+    // Inference is a small part of the work per message; one thread leaves the other core to decoding.
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    return new ReasonModel(manifest, session);
+  }
+
+  /** Raw logits for `windows` log-mel images laid out window-major. */
+  async logits(features: Float32Array, windows: number): Promise<Float32Array> {
+    const { nMels, frames } = this.manifest.features.logMel;
+    const input = new ort.Tensor('float32', features, [windows, nMels, frames]);
+    const output = await this.session.run({ [this.manifest.input.name]: input });
+    return output[this.manifest.output.name]!.data as Float32Array;
+  }
+
+  /** Calibrated probabilities averaged over the recording's windows, and whether they are too flat to name a reason. */
+  async predict(features: Float32Array, windows: number): Promise<Prediction> {
+    const { labels, calibration, abstain } = this.manifest;
+    const logits = await this.logits(features, windows);
+    const mean = new Array<number>(labels.length).fill(0);
+    for (let w = 0; w < windows; w++) {
+      const probabilities = softmax(logits.subarray(w * labels.length, (w + 1) * labels.length), calibration.temperature);
+      probabilities.forEach((p, k) => (mean[k]! += p / windows));
+    }
+    const reasons = labels.map((label, k) => ({ label, probability: mean[k]! })).sort((a, b) => b.probability - a.probability);
+    return { reasons, notSure: reasons[0]!.probability < abstain.minTopProbability };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function softmax(logits: Float32Array, temperature: number): number[] {
+  const scaled = Array.from(logits, (z) => z / temperature);
+  const max = Math.max(...scaled);
+  const exps = scaled.map((z) => Math.exp(z - max));
+  const total = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / total);
+}

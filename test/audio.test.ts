@@ -1,0 +1,154 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeAudio, DecodeError } from '../audio/decode.js';
+import { extractFeatures } from '../audio/features.js';
+import { LogMel } from '../audio/logmel.js';
+import { judgeQuality, measureQuality, type QualityMetrics } from '../audio/quality.js';
+import { cutWindows } from '../audio/windows.js';
+import { CRY_VOICE_NOTE, CRY_WAV, VOICE_NOTE_ARGS, encode, hourOfSilence, scratch, synthesize } from './support/audio.js';
+
+const SR = 22050;
+const LIMITS = { maxSeconds: 60, timeoutMs: 20_000 };
+const SPEC = {
+  logMel: { sampleRate: SR, nFft: 2048, hopLength: 552, nMels: 128, fMin: 0, fMax: 11025, frames: 200, topDb: 80 },
+  windows: { seconds: 5, hopSeconds: 2.5, maxWindows: 12 },
+};
+
+let dir: string;
+beforeAll(async () => {
+  dir = await scratch();
+});
+
+describe('decodeAudio', () => {
+  it('decodes a Telegram voice note (OGG/Opus) to mono float samples at the asked rate', async () => {
+    const { samples, sampleRate, seconds } = await decodeAudio(CRY_VOICE_NOTE, SR, LIMITS);
+    expect(sampleRate).toBe(SR);
+    expect(seconds).toBeGreaterThan(6.5);
+    expect(seconds).toBeLessThan(7.5);
+    expect(samples.length).toBe(Math.round(seconds * SR));
+    expect(Math.max(...samples.subarray(0, SR * 3).map(Math.abs))).toBeGreaterThan(0.05);
+  });
+
+  it.each([
+    ['mp3', ['-c:a', 'libmp3lame', '-b:a', '64k']],
+    ['flac', []],
+    ['wav', ['-ar', '44100', '-ac', '2']],
+    ['m4a', ['-c:a', 'aac', '-b:a', '64k']],
+    ['ogg', ['-c:a', 'libvorbis']],
+  ])('decodes %s with the same length as the source', async (ext, args) => {
+    const file = await encode(CRY_WAV, join(dir, `cry.${ext}`), args);
+    const decoded = await decodeAudio(file, SR, LIMITS);
+    expect(Math.abs(decoded.seconds - 6.95)).toBeLessThan(0.1);
+  });
+
+  it('decodes the sound of a video note (MP4, H.264 + AAC)', async () => {
+    const file = join(dir, 'note.mp4');
+    await synthesize('color=c=black:s=240x240:d=7', file, ['-i', CRY_WAV, '-map', '0:v', '-map', '1:a', '-shortest', '-c:v', 'libx264', '-c:a', 'aac']);
+    const decoded = await decodeAudio(file, SR, LIMITS);
+    expect(decoded.seconds).toBeGreaterThan(6);
+  });
+
+  it.each([
+    ['a text file', 'text.ogg', Buffer.from('this is not audio at all\n'.repeat(50)), 'undecodable'],
+    ['an empty file', 'empty.ogg', Buffer.alloc(0), 'undecodable'],
+  ])('refuses %s', async (_what, name, bytes, problem) => {
+    const file = join(dir, name);
+    await writeFile(file, bytes);
+    await expect(decodeAudio(file, SR, LIMITS)).rejects.toMatchObject({ name: 'DecodeError', problem });
+  });
+
+  it('refuses a truncated OGG, or decodes what is left of it', async () => {
+    const whole = await readFile(CRY_VOICE_NOTE);
+    const file = join(dir, 'truncated.ogg');
+    await writeFile(file, whole.subarray(0, 200));
+    const outcome = await decodeAudio(file, SR, LIMITS).then(
+      (d) => d.seconds,
+      (e: DecodeError) => e.problem,
+    );
+    expect(['undecodable', 'empty']).toContain(typeof outcome === 'number' ? 'decoded' : outcome);
+  });
+
+  it('says a video without sound has no audio track', async () => {
+    const file = await synthesize('color=c=black:s=240x240:d=2', join(dir, 'mute.mp4'), ['-c:v', 'libx264']);
+    await expect(decodeAudio(file, SR, LIMITS)).rejects.toMatchObject({ problem: 'no_audio_track' });
+  });
+
+  it('stops decoding just past the length limit, so an hour of silence costs a second', async () => {
+    const file = await hourOfSilence(dir);
+    const started = performance.now();
+    await expect(decodeAudio(file, SR, { maxSeconds: 10, timeoutMs: 20_000 })).rejects.toMatchObject({ problem: 'too_long' });
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('LogMel', () => {
+  const logMel = new LogMel(SPEC.logMel);
+
+  it('gives nMels × frames values in dB, 0 at the loudest bin and floored at -topDb', async () => {
+    const { samples } = await decodeAudio(CRY_WAV, SR, LIMITS);
+    const mel = logMel.compute(samples.subarray(0, 5 * SR));
+    expect(mel.length).toBe(128 * 200);
+    expect(Math.max(...mel)).toBe(0);
+    expect(Math.min(...mel)).toBeGreaterThanOrEqual(-80);
+  });
+
+  it('puts a pure tone in the mel band that contains its frequency', () => {
+    const tone = Float32Array.from({ length: 5 * SR }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 1000 * i) / SR));
+    const mel = logMel.compute(tone);
+    const frame = 100;
+    const column = Array.from({ length: 128 }, (_, m) => mel[m * 200 + frame] as number);
+    const loudest = column.indexOf(Math.max(...column));
+    // 1 kHz is mel 15 on Slaney's scale; 128 bands up to 11025 Hz (mel 49.9) put it in band 38.
+    expect(loudest).toBeGreaterThanOrEqual(37);
+    expect(loudest).toBeLessThanOrEqual(39);
+  });
+});
+
+describe('windows and features', () => {
+  it('cuts overlapping windows, keeping only those at least half full', () => {
+    const sevenSeconds = new Float32Array(7 * SR);
+    expect(cutWindows(sevenSeconds, SR, SPEC.windows)).toHaveLength(2);
+    expect(cutWindows(new Float32Array(SR), SR, SPEC.windows)).toHaveLength(1);
+    expect(cutWindows(new Float32Array(600 * SR), SR, SPEC.windows)).toHaveLength(12);
+  });
+
+  it('stacks one log-mel image per window', async () => {
+    const { samples } = await decodeAudio(CRY_VOICE_NOTE, SR, LIMITS);
+    const batch = extractFeatures(samples, SPEC);
+    expect(batch.shape).toEqual([2, 128, 200]);
+    expect(batch.data.length).toBe(2 * 128 * 200);
+  });
+});
+
+describe('quality gate', () => {
+  const judge = async (file: string) => {
+    const { samples } = await decodeAudio(file, SR, LIMITS);
+    const metrics = measureQuality(samples, SR);
+    return metrics === 'corrupt' ? 'corrupt' : judgeQuality(metrics as QualityMetrics);
+  };
+
+  it('accepts a real cry recorded as a voice note', async () => {
+    expect(await judge(CRY_VOICE_NOTE)).toBe('ok');
+  });
+
+  it('calls digital silence silent', async () => {
+    expect(await judge(await synthesize('anullsrc=r=48000:cl=mono', join(dir, 'silence.ogg'), ['-t', '5', ...VOICE_NOTE_ARGS]))).toBe('silent');
+  });
+
+  it('calls a fraction of a second of crying too short', async () => {
+    expect(await judge(await encode(CRY_WAV, join(dir, 'short.wav'), ['-ss', '1', '-t', '0.4']))).toBe('too_short');
+  });
+
+  it('calls a full-scale square wave clipped', async () => {
+    const square = Float32Array.from({ length: 3 * SR }, (_, i) => (Math.floor(i / 50) % 2 ? 1 : -1));
+    const metrics = measureQuality(square, SR);
+    expect(metrics !== 'corrupt' && judgeQuality(metrics)).toBe('clipped');
+  });
+
+  it('calls NaN samples corrupt', () => {
+    const samples = new Float32Array(SR).fill(0.1);
+    samples[100] = Number.NaN;
+    expect(measureQuality(samples, SR)).toBe('corrupt');
+  });
+});

@@ -1,0 +1,73 @@
+import { createServer } from 'node:net';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import pg from 'pg';
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../app/embedded-postgres.js';
+import { startDevServer } from '../app/temporal-dev-server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    databaseUrl: string;
+    workflowCode: string;
+  }
+}
+
+const TEST_DB = 'whycry_test';
+
+/**
+ * One real Temporal dev server (in memory, on free ports) and one real
+ * PostgreSQL database for the whole run, plus the workflow bundle built once.
+ */
+export default async function setup(project: TestProject) {
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const temporal = await startDevServer({ port, uiPort, namespace: 'default' });
+  const database = await testDatabase();
+  const { code } = await bundleWorkflowCode({ workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname, logger: quietLogger });
+  project.provide('temporalAddress', temporal.address);
+  project.provide('databaseUrl', database.url);
+  project.provide('workflowCode', code);
+  console.log(`tests use Temporal at ${temporal.address} (Web UI http://localhost:${uiPort}) and ${database.describe}`);
+  return async () => {
+    await temporal.stop();
+    await database.stop();
+  };
+}
+
+/**
+ * TEST_DATABASE_URL when set; else a fresh `whycry_test` database on the local
+ * PostgreSQL server (127.0.0.1:5432); else, on a machine with no PostgreSQL,
+ * the embedded PGlite the app itself falls back to.
+ */
+async function testDatabase() {
+  if (process.env.TEST_DATABASE_URL) {
+    return { url: process.env.TEST_DATABASE_URL, describe: 'TEST_DATABASE_URL', stop: async () => undefined };
+  }
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${TEST_DB} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${TEST_DB}`);
+    await admin.end();
+    return { url: `postgres://postgres@127.0.0.1:5432/${TEST_DB}`, describe: `PostgreSQL database ${TEST_DB} at 127.0.0.1:5432`, stop: async () => undefined };
+  } catch {
+    await admin.end().catch(() => undefined);
+    const embedded = await startEmbeddedPostgres(`${process.cwd()}/.data/test-pglite-${process.pid}`);
+    console.warn('no PostgreSQL at 127.0.0.1:5432: tests use embedded PGlite');
+    return { url: embedded.url, describe: 'embedded PGlite', stop: embedded.stop };
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };

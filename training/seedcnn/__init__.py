@@ -1,0 +1,1 @@
+"""The seed recipe: a small log-mel CNN trained on features dumped by the worker's own code."""

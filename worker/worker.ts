@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createFileActivities, type FileDeps } from '../activities/files.js';
+import { createSharedActivities } from '../activities/shared.js';
+import type { AnalysisStore } from '../db/analyses.js';
+
+export interface WhycryWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: AnalysisStore;
+  files: FileDeps;
+  maxAudioSeconds: number;
+  /** Prebuilt workflow bundle (tests build it once); by default the workflows are bundled at start-up. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+const WORKFLOWS = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * One whycry worker process = two Temporal workers:
+ * - the shared task queue runs workflows and the activities any process can do
+ *   (database, Telegram), and hands out this process's own queue;
+ * - a queue unique to this process runs the file stages, so that the files
+ *   one stage writes are on the disk the next stage reads.
+ */
+export async function createWhycryWorker(opts: WhycryWorkerOptions) {
+  const workerTaskQueue = `${opts.taskQueue}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const workflows = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS };
+  const shared = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...workflows,
+    activities: createSharedActivities({
+      workerTaskQueue,
+      modelVersion: opts.files.model.manifest.version,
+      store: opts.store,
+      telegram: opts.files.telegram,
+      maxAudioSeconds: opts.maxAudioSeconds,
+    }),
+  });
+  const files = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: workerTaskQueue,
+    activities: createFileActivities(opts.files),
+    // Decoding and inference are CPU-bound; more at once only queues them behind each other.
+    maxConcurrentActivityTaskExecutions: 4,
+  });
+  const shutdown = () => {
+    for (const worker of [shared, files]) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    workerTaskQueue,
+    shutdown,
+    /** Runs both until `shutdown()`; when either stops or fails, the other is stopped too. */
+    async run() {
+      const results = await Promise.allSettled([shared.run().finally(shutdown), files.run().finally(shutdown)]);
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { analyseRecording } from './recording.js';
