@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { heartbeat } from '@temporalio/activity';
 import { decodeAudio, DecodeError } from '../audio/decode.js';
 import { extractFeatures } from '../audio/features.js';
 import { judgeQuality, measureQuality } from '../audio/quality.js';
@@ -39,7 +40,8 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
         if (!telegram) throw new Error('a Telegram recording reached a worker without TELEGRAM_BOT_TOKEN');
         // Refuse before any network call when Telegram already told us the size.
         if ((source.fileSize ?? 0) > limits.maxFileBytes) throw badInput('too_big', `${source.fileSize} bytes`);
-        bytes = await telegram.downloadFile(source.fileId, path, limits.maxFileBytes);
+        heartbeat();
+        bytes = await telegram.downloadFile(source.fileId, path, limits.maxFileBytes, () => heartbeat());
       }
       if (bytes === 0) throw badInput('empty', 'zero bytes');
       const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');

@@ -50,30 +50,36 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
     },
 
     /** Downloads a file into `destination`, refusing anything over `maxBytes` before and while reading. */
-    async downloadFile(fileId: string, destination: string, maxBytes: number): Promise<number> {
+    async downloadFile(fileId: string, destination: string, maxBytes: number, onProgress: () => void = () => undefined): Promise<number> {
       const file = await call(() => api.getFile(fileId), badInputOn400);
       if (!file.file_path) throw badInput('file_unavailable', 'Telegram gave no file path');
       if ((file.file_size ?? 0) > maxBytes) throw badInput('too_big', `file is ${file.file_size} bytes`);
-      let response: Response;
-      try {
-        response = await fetch(`${apiRoot}/file/bot${token}/${file.file_path}`, { signal: AbortSignal.timeout(timeoutMs) });
-      } catch (err) {
-        throw ApplicationFailure.retryable(`file download failed: ${(err as Error).name}`, 'TelegramNetwork');
-      }
-      if (response.status === 404) throw badInput('file_unavailable', 'file not found on the Bot API server');
-      if (!response.ok || !response.body) throw ApplicationFailure.retryable(`file download answered ${response.status}`, 'TelegramServer');
+      // The timeout is for silence, not for the whole transfer: a slow but moving download goes on.
+      const stalled = new AbortController();
+      let idle = setTimeout(() => stalled.abort(), timeoutMs);
+      const moving = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => stalled.abort(), timeoutMs);
+        onProgress();
+      };
       let bytes = 0;
-      const cap = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          bytes += chunk.length;
-          done(bytes > maxBytes ? badInput('too_big', `more than ${maxBytes} bytes`) : null, chunk);
-        },
-      });
       try {
+        const response = await fetch(`${apiRoot}/file/bot${token}/${file.file_path}`, { signal: stalled.signal });
+        if (response.status === 404) throw badInput('file_unavailable', 'file not found on the Bot API server');
+        if (!response.ok || !response.body) throw ApplicationFailure.retryable(`file download answered ${response.status}`, 'TelegramServer');
+        const cap = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            bytes += chunk.length;
+            moving();
+            done(bytes > maxBytes ? badInput('too_big', `more than ${maxBytes} bytes`) : null, chunk);
+          },
+        });
         await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), cap, createWriteStream(destination));
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
-        throw ApplicationFailure.retryable(`file download interrupted: ${(err as Error).name}`, 'TelegramNetwork');
+        throw ApplicationFailure.retryable(`file download failed: ${(err as Error).name}`, 'TelegramNetwork');
+      } finally {
+        clearTimeout(idle);
       }
       return bytes;
     },

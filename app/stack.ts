@@ -5,6 +5,7 @@ import { createAnalysisStore } from '../db/analyses.js';
 import { migrate } from '../db/migrate.js';
 import type { Config } from './config.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { ensureSearchAttributes } from './search-attributes.js';
 import { isListening, startDevServer } from './temporal-dev-server.js';
 
 /** Fixed local ports of the embedded defaults, so a second process finds and reuses them. */
@@ -41,7 +42,8 @@ export async function startStack(config: Config, log: (line: string) => void = c
       stops.push(dev.stop);
       ({ address: temporalAddress, uiUrl } = dev);
     }
-    await waitForNamespace(temporalAddress, config.temporal.namespace);
+    const registered = await prepareTemporal(temporalAddress, config.temporal.namespace);
+    if (registered.length) log(`registered search attributes: ${registered.join(', ')}`);
 
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
@@ -80,22 +82,31 @@ async function closeAll(stops: Array<() => Promise<void>>): Promise<void> {
   stops.length = 0;
 }
 
+async function withConnection<T>(address: string, use: (connection: Connection) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address });
+  try {
+    return await use(connection);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Waits for the namespace and registers whycry's search attributes in it; returns those it added. */
+export async function prepareTemporal(address: string, namespace: string): Promise<string[]> {
+  await waitForNamespace(address, namespace);
+  return withConnection(address, (c) => ensureSearchAttributes(c, namespace));
+}
+
 /** A freshly started server accepts connections a moment before its namespace exists. */
 async function waitForNamespace(address: string, namespace: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const connection = await Connection.connect({ address }).catch(() => undefined);
     try {
-      if (connection) {
-        await connection.workflowService.describeNamespace({ namespace });
-        return;
-      }
+      await withConnection(address, (c) => c.workflowService.describeNamespace({ namespace }));
+      return;
     } catch (err) {
       if (Date.now() > deadline) throw new Error(`Temporal namespace ${namespace} not available at ${address}: ${(err as Error).message}`);
-    } finally {
-      await connection?.close();
     }
-    if (Date.now() > deadline) throw new Error(`cannot reach Temporal at ${address}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

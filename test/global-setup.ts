@@ -4,6 +4,7 @@ import pg from 'pg';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../app/embedded-postgres.js';
+import { prepareTemporal } from '../app/stack.js';
 import { startDevServer } from '../app/temporal-dev-server.js';
 
 declare module 'vitest' {
@@ -23,6 +24,7 @@ const TEST_DB = 'whycry_test';
 export default async function setup(project: TestProject) {
   const [port, uiPort] = [await freePort(), await freePort()];
   const temporal = await startDevServer({ port, uiPort, namespace: 'default' });
+  await prepareTemporal(temporal.address, 'default');
   const database = await testDatabase();
   const { code } = await bundleWorkflowCode({ workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname, logger: quietLogger });
   project.provide('temporalAddress', temporal.address);

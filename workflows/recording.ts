@@ -1,6 +1,7 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { FileActivities } from '../activities/files.js';
 import type { SharedActivities } from '../activities/shared.js';
+import { CONFIDENCE, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
 import { BAD_INPUT, type Analysis, type BadInputVerdict, type RecordingInput, type Stage } from './types.js';
 
 // Calls to Telegram: network trouble and 429s retry with backoff (a 429 carries
@@ -39,18 +40,28 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
     return result;
   };
 
+  // Without the "listening…" message the answer is simply sent as a new one.
   const ack =
     source.kind === 'telegram'
-      ? await timed('acknowledge', telegram.acknowledge({ chatId: source.chatId, replyTo: source.messageId, languageCode: source.languageCode }))
+      ? await bestEffort('acknowledge', timed('acknowledge', telegram.acknowledge({ chatId: source.chatId, replyTo: source.messageId, languageCode: source.languageCode })))
       : undefined;
 
   const findings = await analyseOnOneWorker(input, timed);
   const analysis: Analysis = { workflowId, source, receivedAt: input.receivedAt, ...findings, timingsMs };
+  const top = analysis.reasons?.[0];
+  upsertSearchAttributes([
+    { key: VERDICT, value: analysis.verdict },
+    { key: MODEL_VERSION, value: analysis.modelVersion },
+    ...(top ? [{ key: TOP_REASON, value: top.label }, { key: CONFIDENCE, value: top.probability }] : []),
+  ]);
 
   await timed('persist', database.persist(analysis));
+  let outcome = analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised';
   if (source.kind === 'telegram') {
-    await timed('reply', telegram.reply({ analysis, chatId: source.chatId, replyTo: source.messageId, ackMessageId: ack?.messageId, languageCode: source.languageCode }));
+    const args = { analysis, chatId: source.chatId, replyTo: source.messageId, ackMessageId: ack?.messageId, languageCode: source.languageCode };
+    if (!(await bestEffort('reply', timed('reply', telegram.reply(args))))) outcome = 'undelivered';
   }
+  upsertSearchAttributes([{ key: OUTCOME, value: outcome }]);
   return analysis;
 }
 
@@ -67,14 +78,14 @@ async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<
   const { workflowId } = workflowInfo();
   for (let session = 1; ; session++) {
     const { taskQueue, modelVersion } = await anyWorker.workerSession();
-    const files = proxyActivities<FileActivities>({
-      taskQueue,
-      scheduleToStartTimeout: '10s',
-      startToCloseTimeout: '30s',
-      retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [BAD_INPUT] },
-    });
+    // A stage waiting 5 s for its worker means the worker is gone. Decoding and
+    // inference take well under a second; the download heartbeats as bytes
+    // arrive, so a slow but live transfer is told from a dead worker.
+    const onWorker = { taskQueue, scheduleToStartTimeout: '5s', retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [BAD_INPUT] } };
+    const files = proxyActivities<FileActivities>({ ...onWorker, startToCloseTimeout: '15s' });
+    const transfer = proxyActivities<FileActivities>({ ...onWorker, startToCloseTimeout: '2m', heartbeatTimeout: '5s' });
     try {
-      const audio = await timed('download', files.download({ workflowId, source: input.source }));
+      const audio = await timed('download', transfer.download({ workflowId, source: input.source }));
       const checked = await timed('validate', files.validate({ workflowId, path: audio.path }));
       const evidence = { audio: { sha256: audio.sha256, bytes: audio.bytes }, quality: checked.quality, modelVersion };
       if (checked.verdict !== 'ok') return { ...evidence, verdict: checked.verdict };
@@ -95,6 +106,21 @@ async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<
       // start-up sweep instead.
       await files.cleanup({ workflowId }).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * A message to the parent that failed through every retry (the bot was
+ * blocked, Telegram stayed down) must not fail the recording: the analysis is
+ * kept and the run completes, marked in its outcome.
+ */
+async function bestEffort<T>(stage: Stage, run: Promise<T>): Promise<T | undefined> {
+  try {
+    return await run;
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    log.warn(`${stage} failed for good`, { error: String(err.cause ?? err) });
+    return undefined;
   }
 }
 

@@ -1,0 +1,19 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+
+const DIR = new URL('./fixtures/histories/', import.meta.url);
+const fixtures = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
+
+describe('recorded histories replay against the current workflow code', () => {
+  it('has a history of every workflow shape', () => {
+    expect(fixtures).toEqual(expect.arrayContaining(['local-answered.json', 'local-silent.json', 'telegram-not-audio.json', 'telegram-voice-answered.json']));
+  });
+
+  it.each(fixtures)('%s', async (file) => {
+    const history = historyFromJSON(JSON.parse(await readFile(new URL(file, DIR), 'utf8')));
+    expect(history.events?.length).toBeGreaterThan(10);
+    await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowCode') } }, history, file);
+  });
+});
