@@ -153,6 +153,7 @@ describe('bad input through Telegram: a clear answer, a completed workflow, no r
     if (verdict) expect(row.verdict).toBe(verdict);
     expect(row.probabilities).toBeNull();
     const handle = temporal.client.workflow.getHandle(row.workflow_id);
+    await handle.result();
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     expect((await activityTrail(handle)).every((a) => a.attempt === 1)).toBe(true);
     expect(api.calls.filter((c) => c.method === 'getFile').length).toBeLessThanOrEqual(1);
