@@ -27,8 +27,8 @@ if (files.length === 0) {
 }
 
 const config = loadConfig();
-// The answers go to stdout; only problems from Temporal's side belong on stderr here.
-installJsonLogging('warn');
+// The answers go to stdout; only real errors from Temporal's side belong on stderr here.
+installJsonLogging('error');
 const log = values.json ? () => undefined : (line: string) => console.error(line);
 const stack = await startStack(config, log);
 const worker = await startWorker(config, stack);

@@ -22,7 +22,7 @@ export const en = {
     tired: 'Tired',
   } as Record<string, string>,
   answerTitle: 'Most likely:',
-  notSure: '🤔 I am not sure about this one — the reasons below are close. Try recording again closer to the baby, in a quieter room.',
+  notSure: '🤔 Not sure. From the sound alone I cannot tell the reason here: the numbers below are close to how often each reason is behind crying in general.',
   notDiagnosis: 'Not a diagnosis. If something feels wrong, call a doctor.',
   model: 'model {version}',
   verdicts: {
