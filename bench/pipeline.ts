@@ -18,6 +18,7 @@ import pg from 'pg';
 import { decodeAudio } from '../audio/decode.js';
 import { extractFeatures } from '../audio/features.js';
 import { loadConfig } from '../app/config.js';
+import { installJsonLogging } from '../app/logging.js';
 import { startEmbeddedPostgres } from '../app/embedded-postgres.js';
 import { prepareTemporal } from '../app/stack.js';
 import { startDevServer } from '../app/temporal-dev-server.js';
@@ -36,6 +37,7 @@ const N = Number(values.n);
 const C = Number(values.concurrency);
 const TOKEN = '123456:BENCH-token';
 
+installJsonLogging('error');
 const temporal = await startDevServer({ port: await freePort(), uiPort: await freePort(), namespace: 'default' });
 await prepareTemporal(temporal.address, 'default');
 const database = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, stop: async () => undefined } : await startEmbeddedPostgres(`.data/bench-pglite-${Date.now()}`);
@@ -78,8 +80,9 @@ const wallSeconds = (performance.now() - started) / 1000;
 const connection = await Connection.connect({ address: temporal.address });
 const client = new Client({ connection });
 const stages = new Map<string, { wait: number[]; run: number[] }>();
-for await (const execution of client.workflow.list({ query: `TaskQueue = '${config.temporal.taskQueue}'` })) {
-  const { events } = await client.workflow.getHandle(execution.workflowId).fetchHistory();
+const { rows } = await pool.query<{ workflow_id: string }>('SELECT workflow_id FROM analyses');
+for (const { workflow_id: workflowId } of rows) {
+  const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
   const scheduled = new Map<string, { type: string; at: number }>();
   const startedAt = new Map<string, number>();
   for (const e of events ?? []) {
