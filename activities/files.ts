@@ -6,7 +6,7 @@ import { decodeAudio, DecodeError } from '../audio/decode.js';
 import { extractFeatures } from '../audio/features.js';
 import { judgeQuality, measureQuality } from '../audio/quality.js';
 import type { ReasonModel } from '../models/reason-model.js';
-import type { QualityProblem, QualityReport, Reason, RecordingSource } from '../workflows/types.js';
+import type { Reason, RecordingSource } from '../workflows/types.js';
 import { badInput, type Telegram } from './telegram.js';
 
 export interface FileDeps {
@@ -60,11 +60,10 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
       }
       const measured = measureQuality(samples, sampleRate);
       if (measured === 'corrupt') return { verdict: 'corrupt' as const, ms: elapsed(started) };
-      const verdict: 'ok' | QualityProblem = judgeQuality(measured);
+      const verdict = judgeQuality(measured);
       const pcmPath = join(folderOf(workflowId), 'pcm.f32');
       await writeFile(pcmPath, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
-      const quality: QualityReport = measured;
-      return { verdict, quality, pcmPath, ms: elapsed(started) };
+      return { verdict, quality: measured, pcmPath, ms: elapsed(started) };
     },
 
     async preprocess({ workflowId, pcmPath }: { workflowId: string; pcmPath: string }) {

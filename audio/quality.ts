@@ -20,7 +20,8 @@ export interface QualityMetrics {
   flatness: number;
 }
 
-export type QualityVerdict = 'ok' | 'too_short' | 'silent' | 'clipped' | 'corrupt';
+/** `too_noisy` and `not_a_cry` come from the trained cry detector, not from these simple checks. */
+export type QualityVerdict = 'ok' | 'too_short' | 'silent' | 'clipped' | 'corrupt' | 'too_noisy' | 'not_a_cry';
 
 export interface QualityThresholds {
   minSeconds: number;

@@ -13,41 +13,20 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
 import { decodeAudio } from '../audio/decode.js';
 import { extractFeatures } from '../audio/features.js';
-import { loadConfig } from '../app/config.js';
 import { installJsonLogging } from '../app/logging.js';
-import { startEmbeddedPostgres } from '../app/embedded-postgres.js';
-import { prepareTemporal } from '../app/stack.js';
-import { startDevServer } from '../app/temporal-dev-server.js';
-import { startBot } from '../bot/run.js';
-import { createAnalysisStore } from '../db/analyses.js';
-import { migrate } from '../db/migrate.js';
 import { ReasonModel } from '../models/reason-model.js';
 import { CRY_VOICE_NOTE } from '../test/support/audio.js';
-import { startBotApiServer } from '../test/telegram/bot-api-server.js';
-import { freePort } from '../test/global-setup.js';
-import { startWorker } from '../worker/run.js';
+import { startLocalPipeline } from '../test/support/local-pipeline.js';
 import { percentile, summarise } from './stats.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '50' }, concurrency: { type: 'string', default: '4' } } });
 const N = Number(values.n);
 const C = Number(values.concurrency);
-const TOKEN = '123456:BENCH-token';
 
 installJsonLogging('error');
-const temporal = await startDevServer({ port: await freePort(), uiPort: await freePort(), namespace: 'default' });
-await prepareTemporal(temporal.address, 'default');
-const database = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, stop: async () => undefined } : await startEmbeddedPostgres(`.data/bench-pglite-${Date.now()}`);
-const api = await startBotApiServer({ token: TOKEN, emulateShortPollDelay: false });
-const config = loadConfig({ ...process.env, TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: api.apiRoot, TEMPORAL_TASK_QUEUE: `bench-${Date.now()}` });
-const pool = new pg.Pool({ connectionString: database.url, max: 8 });
-await migrate(pool);
-const stack = { temporalAddress: temporal.address, store: createAnalysisStore(pool) };
-const worker = await startWorker(config, stack);
-const bot = await startBot(config, stack, () => undefined);
+const { api, client, config, pool, close } = await startLocalPipeline({ token: '123456:BENCH-token', databaseUrl: process.env.DATABASE_URL });
 const voice = await readFile(CRY_VOICE_NOTE);
 
 // Baseline: the same work without durability or messaging.
@@ -77,8 +56,6 @@ await Promise.all(
 );
 const wallSeconds = (performance.now() - started) / 1000;
 
-const connection = await Connection.connect({ address: temporal.address });
-const client = new Client({ connection });
 const stages = new Map<string, { wait: number[]; run: number[] }>();
 const { rows } = await pool.query<{ workflow_id: string }>('SELECT workflow_id FROM analyses');
 for (const { workflow_id: workflowId } of rows) {
@@ -114,15 +91,8 @@ for (const [type, { wait, run }] of stages) {
   console.log(`  ${type.padEnd(14)} ${percentile(wait, 50).toFixed(0).padStart(6)} / ${percentile(wait, 95).toFixed(0).padStart(5)}   |   ${percentile(run, 50).toFixed(0).padStart(6)} / ${percentile(run, 95).toFixed(0).padStart(5)}`);
 }
 
-await connection.close();
-await bot.stop();
-worker.shutdown();
-await worker.done;
 await model.close();
-await pool.end();
-await api.close();
-await database.stop();
-await temporal.stop();
+await close();
 
 /** One parent sends one voice note and waits for the answer; returns the latency in ms. */
 async function sendAndWait(parent: number): Promise<number> {

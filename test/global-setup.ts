@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
 import type {} from 'vitest';
@@ -6,6 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../app/embedded-postgres.js';
 import { prepareTemporal } from '../app/stack.js';
 import { startDevServer } from '../app/temporal-dev-server.js';
+import { freePort } from './support/local-pipeline.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -59,17 +59,6 @@ async function testDatabase() {
     console.warn('no PostgreSQL at 127.0.0.1:5432: tests use embedded PGlite');
     return { url: embedded.url, describe: 'embedded PGlite', stop: embedded.stop };
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };

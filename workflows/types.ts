@@ -1,5 +1,6 @@
 // Types that cross the workflow/activity boundary. They are recorded in the
 // workflow history, so they carry paths, hashes and numbers — never audio.
+import type { QualityMetrics, QualityVerdict } from '../audio/quality.js';
 
 export type TelegramMediaKind = 'voice' | 'audio' | 'video_note' | 'document';
 
@@ -31,20 +32,9 @@ export type BadInputVerdict =
   | 'no_audio_track'
   | 'file_unavailable';
 
-export type QualityProblem = 'too_short' | 'silent' | 'clipped' | 'corrupt';
+export type QualityProblem = Exclude<QualityVerdict, 'ok'>;
 
 export type Verdict = 'ok' | BadInputVerdict | QualityProblem | 'failed';
-
-export interface QualityReport {
-  seconds: number;
-  activeSeconds: number;
-  rmsDbfs: number;
-  loudestFrameDbfs: number;
-  peak: number;
-  clippedRatio: number;
-  dcOffset: number;
-  flatness: number;
-}
 
 export interface Reason {
   label: string;
@@ -57,7 +47,7 @@ export interface Analysis {
   receivedAt: string;
   verdict: Verdict;
   audio?: { sha256: string; bytes: number };
-  quality?: QualityReport;
+  quality?: QualityMetrics;
   /** All reasons the model knows, most likely first. Present when verdict is 'ok'. */
   reasons?: Reason[];
   notSure?: boolean;

@@ -36,6 +36,8 @@ export const en = {
     too_short: 'The recording is too short: I need at least a couple of seconds of crying. Please record 5–15 seconds.',
     silent: 'I hear almost nothing. Please hold the phone closer to the baby and record again.',
     clipped: 'The recording is too loud and distorted. Please hold the phone a little further away and record again.',
+    too_noisy: 'There is too much background noise to hear the cry. Please turn off the TV or music, move closer to the baby and record again.',
+    not_a_cry: 'I do not hear a baby crying in this recording (it sounds like speech, music, a TV or a household noise). Please record your baby while they cry, phone close to them.',
     corrupt: 'The audio in this file is damaged. Please record again.',
     failed: 'Sorry, something went wrong on my side. Please send the recording again in a minute.',
   } satisfies Record<Verdict, string>,
