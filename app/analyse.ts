@@ -14,7 +14,7 @@ import { startWorker } from '../worker/run.js';
 import { localWorkflowId } from '../workflows/ids.js';
 import { analyseRecording } from '../workflows/index.js';
 import { loadConfig } from './config.js';
-import { installJsonLogging } from './logging.js';
+import { installTelemetry } from './telemetry.js';
 import { startStack } from './stack.js';
 
 const { values, positionals: files } = parseArgs({
@@ -28,7 +28,7 @@ if (files.length === 0) {
 
 const config = loadConfig();
 // The answers go to stdout; only real errors from Temporal's side belong on stderr here.
-installJsonLogging('error');
+installTelemetry({ logLevel: 'error' });
 const log = values.json ? () => undefined : (line: string) => console.error(line);
 const stack = await startStack(config, log);
 const worker = await startWorker(config, stack);

@@ -23,6 +23,12 @@ const Env = z.object({
   MAX_AUDIO_SECONDS: z.coerce.number().positive().max(600).default(60),
   MAX_FILE_BYTES: z.coerce.number().int().positive().max(20 * 1024 * 1024).default(20 * 1024 * 1024),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // Unset or empty: no metrics endpoint (several workers on one machine would fight over one port).
+  METRICS_ADDRESS: z
+    .string()
+    .regex(/^[\w.-]+:\d+$/, 'host:port, e.g. 0.0.0.0:9464')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -56,5 +62,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     limits: { maxAudioSeconds: e.MAX_AUDIO_SECONDS, maxFileBytes: e.MAX_FILE_BYTES },
     logLevel: e.LOG_LEVEL,
+    metricsAddress: e.METRICS_ADDRESS,
   };
 }

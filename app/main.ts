@@ -6,11 +6,11 @@
 import { startBot } from '../bot/run.js';
 import { startWorker } from '../worker/run.js';
 import { loadConfig } from './config.js';
-import { installJsonLogging } from './logging.js';
+import { installTelemetry } from './telemetry.js';
 import { startStack } from './stack.js';
 
 const config = loadConfig();
-installJsonLogging(config.logLevel);
+installTelemetry(config);
 const stack = await startStack(config);
 const worker = await startWorker(config, stack);
 const bot = config.telegram.token ? await startBot(config, stack) : undefined;

@@ -15,7 +15,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { decodeAudio } from '../audio/decode.js';
 import { extractFeatures } from '../audio/features.js';
-import { installJsonLogging } from '../app/logging.js';
+import { installTelemetry } from '../app/telemetry.js';
 import { ReasonModel } from '../models/reason-model.js';
 import { CRY_VOICE_NOTE } from '../test/support/audio.js';
 import { startLocalPipeline } from '../test/support/local-pipeline.js';
@@ -25,7 +25,7 @@ const { values } = parseArgs({ options: { n: { type: 'string', default: '50' }, 
 const N = Number(values.n);
 const C = Number(values.concurrency);
 
-installJsonLogging('error');
+installTelemetry({ logLevel: 'error' });
 const { api, client, config, pool, close } = await startLocalPipeline({ token: '123456:BENCH-token', databaseUrl: process.env.DATABASE_URL });
 const voice = await readFile(CRY_VOICE_NOTE);
 

@@ -3,12 +3,12 @@
  * and PostgreSQL from TEMPORAL_ADDRESS and DATABASE_URL, or the embedded defaults.
  */
 import { loadConfig } from '../app/config.js';
-import { installJsonLogging } from '../app/logging.js';
+import { installTelemetry } from '../app/telemetry.js';
 import { startStack } from '../app/stack.js';
 import { startWorker } from './run.js';
 
 const config = loadConfig();
-installJsonLogging(config.logLevel);
+installTelemetry(config);
 const stack = await startStack(config);
 const worker = await startWorker(config, stack);
 console.error(`worker polling ${config.temporal.taskQueue} and ${worker.workerTaskQueue} with model ${worker.model.manifest.version}`);

@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createFileActivities, type FileDeps } from '../activities/files.js';
 import { createSharedActivities } from '../activities/shared.js';
 import type { AnalysisStore } from '../db/analyses.js';
+import { analysisMetrics } from './metrics.js';
 
 export interface WhycryWorkerOptions {
   connection: NativeConnection;
@@ -34,6 +35,7 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...workflows,
+    interceptors: { activity: [analysisMetrics] },
     activities: createSharedActivities({
       workerTaskQueue,
       modelVersion: opts.files.model.manifest.version,

@@ -1,4 +1,4 @@
-import { installJsonLogging } from '../../app/logging.js';
+import { installTelemetry } from '../../app/telemetry.js';
 
 // Tests print only what went wrong, in the same JSON form as production.
-installJsonLogging('warn');
+installTelemetry({ logLevel: 'warn' });

@@ -1,0 +1,202 @@
+/**
+ * The services of the fault suite as real OS processes that can be SIGKILLed,
+ * SIGSTOPped and restarted: whycry's worker and bot (exactly the deployment's
+ * `worker/main.ts` and `bot/main.ts`, configured by environment), a private
+ * PostgreSQL cluster and a Temporal dev server that keeps its database file.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { chown, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startEmbeddedPostgres } from '../../app/embedded-postgres.js';
+import { isListening, startDevServer, type DevServer } from '../../app/temporal-dev-server.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
+
+/** What a worker or bot process is pointed at. */
+export interface ServiceEnv {
+  temporalAddress: string;
+  databaseUrl: string;
+  taskQueue: string;
+  apiRoot: string;
+  token: string;
+  workDir: string;
+}
+
+export type ServiceKind = 'worker' | 'bot';
+
+/** The line each service prints once it serves. */
+const READY: Record<ServiceKind, string> = { worker: 'worker polling', bot: 'polling as @' };
+
+/** One worker or bot process, its stderr kept in memory (for the bot's events) and in a log file. */
+export class Service {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private code: number | null | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve((this.code = code ?? (signal ? null : 0)))));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get alive(): boolean {
+    return this.code === undefined;
+  }
+
+  signal(signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'SIGTERM'): void {
+    if (this.alive) this.child.kill(signal);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not gone within 10 s. */
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    this.signal('SIGCONT');
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Starts `worker/main.ts` or `bot/main.ts` and resolves once it serves. */
+export async function spawnService(kind: ServiceKind, name: string, env: ServiceEnv, logDir: string, timeoutMs = 90_000): Promise<Service> {
+  await mkdir(logDir, { recursive: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', `${kind}/main.ts`], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.temporalAddress,
+      DATABASE_URL: env.databaseUrl,
+      TEMPORAL_TASK_QUEUE: env.taskQueue,
+      TELEGRAM_BOT_TOKEN: env.token,
+      TELEGRAM_API_ROOT: env.apiRoot,
+      WORK_DIR: env.workDir,
+      LOG_LEVEL: 'warn',
+      METRICS_ADDRESS: '',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logFile = join(logDir, `${name}.log`);
+  const service = new Service(name, child, logFile);
+  const log = createWriteStream(logFile);
+  let partial = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    const text = partial + chunk.toString();
+    const lines = text.split('\n');
+    partial = lines.pop()!;
+    service.lines.push(...lines);
+  });
+  child.stderr!.on('end', () => log.end());
+  const deadline = Date.now() + timeoutMs;
+  while (!service.lines.some((l) => l.includes(READY[kind]))) {
+    if (!service.alive) throw new Error(`${name} exited before serving; see ${logFile}`);
+    if (Date.now() > deadline) {
+      service.signal('SIGKILL');
+      throw new Error(`${name} did not serve within ${timeoutMs} ms; see ${logFile}`);
+    }
+    await sleep(50);
+  }
+  return service;
+}
+
+/**
+ * A Temporal dev server that keeps its workflows in a file, so that it can be
+ * stopped and started again on the same port with its data.
+ */
+export class Temporal {
+  private server: DevServer | undefined;
+
+  constructor(
+    readonly port: number,
+    private readonly uiPort: number,
+    private readonly dbFile: string,
+  ) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (await isListening(this.port)) throw new Error(`port ${this.port} is taken: the suite's Temporal must be its own`);
+    this.server = await startDevServer({ port: this.port, uiPort: this.uiPort, namespace: 'default', dbFile: this.dbFile });
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+  }
+}
+
+/** The suite's own PostgreSQL: never the machine's shared server, which others use. */
+export interface Postgres {
+  readonly url: string;
+  readonly describe: string;
+  start(): Promise<void>;
+  /** A fast shutdown: connections are cut, as when the server restarts under load. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A private PostgreSQL cluster (initdb + pg_ctl, run as the `postgres` user
+ * when we are root, since initdb refuses root) on its own port and socket
+ * folder; the embedded PGlite when no PostgreSQL binaries are installed.
+ */
+export async function privatePostgres(dir: string, port: number): Promise<Postgres> {
+  const initdb = await which('initdb');
+  if (!initdb) return embeddedPostgres(join(dir, 'pglite'), port);
+  const data = join(dir, 'pgdata');
+  const asRoot = process.getuid?.() === 0;
+  await mkdir(dir, { recursive: true });
+  if (asRoot) {
+    const { stdout } = await run('id', ['-u', 'postgres']);
+    const uid = Number(stdout.trim());
+    await chown(dir, uid, Number((await run('id', ['-g', 'postgres'])).stdout.trim()));
+  }
+  const as = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args));
+  await as(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const pgCtl = join(initdb, '..', 'pg_ctl');
+  // Durability is not under test here (no OS crash), so skip fsync: the machine is shared.
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  const pg: Postgres = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    describe: `private PostgreSQL cluster on 127.0.0.1:${port}`,
+    start: () => as(pgCtl, ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', 'start']).then(() => undefined),
+    stop: () => as(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']).then(() => undefined),
+  };
+  await pg.start();
+  return pg;
+}
+
+async function embeddedPostgres(dir: string, port: number): Promise<Postgres> {
+  let server: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
+  const pg: Postgres = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    describe: `embedded PGlite on 127.0.0.1:${port} (no PostgreSQL binaries here)`,
+    async start() {
+      server = await startEmbeddedPostgres(dir, port);
+    },
+    async stop() {
+      await server?.stop();
+      server = undefined;
+    },
+  };
+  await pg.start();
+  return pg;
+}
+
+async function which(command: string): Promise<string | undefined> {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
+  return dirs.map((d) => join(d, command)).find((p) => existsSync(p));
+}
