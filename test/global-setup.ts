@@ -10,6 +10,7 @@ import { freePort } from './support/local-pipeline.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    temporalUiUrl: string;
     databaseUrl: string;
     workflowCode: string;
   }
@@ -28,6 +29,7 @@ export default async function setup(project: TestProject) {
   const database = await testDatabase();
   const { code } = await bundleWorkflowCode({ workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname, logger: quietLogger });
   project.provide('temporalAddress', temporal.address);
+  project.provide('temporalUiUrl', temporal.uiUrl);
   project.provide('databaseUrl', database.url);
   project.provide('workflowCode', code);
   console.log(`tests use Temporal at ${temporal.address} (Web UI http://localhost:${uiPort}) and ${database.describe}`);
