@@ -1,0 +1,80 @@
+import type { ChildProcess } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyseRecording } from '../workflows/index.js';
+import { buildCorpus, type BadInput } from './bad-input/corpus.js';
+import { scratch } from './support/audio.js';
+import { uniqueQueue } from './support/bot.js';
+import { temporalClient, testDatabase } from './support/harness.js';
+import { activityTrail } from './support/history.js';
+import { samplePeakMemory } from './support/memory.js';
+import { spawnWorkerProcess } from './support/worker-process.js';
+
+// The caps the pipeline enforces, checked here for every hostile input.
+const TIME_CAP_MS = 10_000; // ffmpeg is killed after 20 s; decoding stops 1 s past MAX_AUDIO_SECONDS
+const MEMORY_CAP_MIB = 600; // worker + ffmpeg; input ≤ 20 MB, decoded audio ≤ 61 s × 22 050 Hz × 4 B
+
+let db: Awaited<ReturnType<typeof testDatabase>>;
+let temporal: Awaited<ReturnType<typeof temporalClient>>;
+let worker: ChildProcess;
+let corpus: BadInput[];
+const taskQueue = uniqueQueue('bad-input');
+const workDir = join(tmpdir(), `whycry-${taskQueue}`);
+const table: Array<{ input: string; verdict: string; ms: number; peakMiB: number }> = [];
+let idleMiB = 0;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  temporal = await temporalClient();
+  worker = await spawnWorkerProcess(taskQueue, { WORK_DIR: workDir });
+  corpus = await buildCorpus(await scratch());
+  const idle = samplePeakMemory(worker.pid!);
+  await new Promise((r) => setTimeout(r, 200));
+  idleMiB = await idle.stop();
+}, 180_000);
+afterAll(async () => {
+  worker?.kill('SIGTERM');
+  await temporal?.close();
+  await db?.pool.end();
+  console.log(`\nbad-input corpus: ${table.length} inputs; worker + ffmpeg resident memory, idle ${idleMiB.toFixed(0)} MiB`);
+  console.log(`${'input'.padEnd(42)} ${'verdict'.padEnd(15)} ${'time'.padStart(8)} ${'peak memory'.padStart(12)} ${'over idle'.padStart(10)}`);
+  for (const row of table) {
+    console.log(`${row.input.padEnd(42)} ${row.verdict.padEnd(15)} ${`${row.ms} ms`.padStart(8)} ${`${row.peakMiB.toFixed(0)} MiB`.padStart(12)} ${`${(row.peakMiB - idleMiB).toFixed(0)} MiB`.padStart(10)}`);
+  }
+});
+
+describe('hostile and broken inputs', () => {
+  it('has at least 30 of them', () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('gives each one a clear verdict, a completed workflow, no retries, bounded time and memory, and stores only the verdict', async () => {
+    for (const input of corpus) {
+      const memory = samplePeakMemory(worker.pid!);
+      const started = performance.now();
+      const handle = await temporal.client.workflow.start(analyseRecording, {
+        taskQueue,
+        workflowId: `${taskQueue}-${table.length}`,
+        args: [{ source: { kind: 'local', path: input.path }, receivedAt: new Date().toISOString() }],
+      });
+      const analysis = await handle.result();
+      const ms = Math.round(performance.now() - started);
+      const peakMiB = await memory.stop();
+      table.push({ input: input.name, verdict: analysis.verdict, ms, peakMiB });
+
+      const context = `${input.name}: ${analysis.verdict}`;
+      if (input.expect) expect(analysis.verdict, context).toBe(input.expect);
+      expect(analysis.verdict, context).not.toBe('failed');
+      expect((await handle.describe()).status.name, context).toBe('COMPLETED');
+      expect((await activityTrail(handle)).every((a) => a.attempt === 1), context).toBe(true);
+      expect(ms, context).toBeLessThan(TIME_CAP_MS);
+      expect(peakMiB, context).toBeLessThan(MEMORY_CAP_MIB);
+      const { rows } = await db.pool.query('SELECT verdict, probabilities FROM analyses WHERE workflow_id = $1', [handle.workflowId]);
+      expect(rows, context).toHaveLength(1);
+      if (analysis.verdict !== 'ok') expect(rows[0].probabilities, context).toBeNull();
+    }
+    expect(await readdir(workDir)).toEqual([]);
+  }, 300_000);
+});
