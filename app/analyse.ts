@@ -49,6 +49,7 @@ try {
       taskQueue: config.temporal.taskQueue,
       workflowId,
       args: [{ source: { kind: 'local', path }, receivedAt: new Date().toISOString() }],
+      staticSummary: `local file ${file}`,
     });
     const url = `${stack.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`;
     if (values.json) {
