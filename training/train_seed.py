@@ -115,7 +115,7 @@ def main() -> None:
         w = int(np.flatnonzero((ds.window_rec == r) & (ds.window_no == 0))[0])
         fixture.append({"recording": f"{CLEANED_DIR}/{ds.recordings[r]}", "window": 0,
                         "logits": onnx_logits(onnx_path, ds.windows[w:w + 1])[0].tolist()})
-    (args.out / "check.json").write_text(json.dumps({"checks": fixture}, indent=2) + "\n")
+    (args.out / "check.json").write_text(json.dumps(fixture, indent=2) + "\n")
 
     metrics = {
         "evaluation": f"{args.folds}-fold cross-validation grouped by family (app-install uuid), recording level",
