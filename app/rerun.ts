@@ -1,0 +1,92 @@
+/**
+ * Re-runs a recording — a failed or suspicious one — through the current
+ * workflow code and model: same audio, new run, linked to the original.
+ *
+ *   npm run rerun -- <workflowId> [--run-id <id>]
+ *
+ * The audio is fetched again (from Telegram by its file_id, which stays valid,
+ * or from the original local path) into DATA_DIR/reruns/ and analysed as a
+ * local file, so the parent gets no second message and the original row stays
+ * as it was. The new run's ID starts with `rerun-of-<original>` and its memo
+ * names the original run; both Web UI links are printed.
+ */
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { createTelegram } from '../activities/telegram.js';
+import { analyseRecording } from '../workflows/index.js';
+import type { Analysis, RecordingInput } from '../workflows/types.js';
+import type { Config } from './config.js';
+
+export interface Rerun {
+  original: { workflowId: string; runId: string; sha256?: string };
+  rerun: { workflowId: string; runId: string; sha256?: string };
+  analysis: Analysis;
+}
+
+export async function rerunRecording(client: Client, config: Config, workflowId: string, runId?: string): Promise<Rerun> {
+  const handle = client.workflow.getHandle(workflowId, runId);
+  const { events } = await handle.fetchHistory();
+  const started = events?.[0]?.workflowExecutionStartedEventAttributes;
+  const [payload] = started?.input?.payloads ?? [];
+  if (!payload) throw new Error(`${workflowId} has no recorded input`);
+  const input = client.options.loadedDataConverter.payloadConverter.fromPayload<RecordingInput>(payload);
+  const description = await handle.describe();
+  // A recording still in its feedback window has no result yet; its audio hash then comes from the re-run alone.
+  const previous = description.status.name === 'COMPLETED' ? await handle.result() : undefined;
+  const original = description.runId;
+
+  const rerunId = `rerun-of-${workflowId}-${Date.now()}`;
+  const folder = resolve(config.dataDir, 'reruns', rerunId);
+  await mkdir(folder, { recursive: true });
+  const path = join(folder, 'input');
+  if (input.source.kind === 'local') {
+    await copyFile(input.source.path, path);
+  } else {
+    if (!config.telegram.token) throw new Error('re-running a Telegram recording needs TELEGRAM_BOT_TOKEN to fetch its file again');
+    await createTelegram({ token: config.telegram.token, apiRoot: config.telegram.apiRoot }).downloadFile(input.source.fileId, path, config.limits.maxFileBytes);
+  }
+  const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+
+  const rerun = await client.workflow.start(analyseRecording, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: rerunId,
+    args: [{ source: { kind: 'local', path }, receivedAt: input.receivedAt }],
+    memo: { rerunOf: { workflowId, runId: original } },
+    staticSummary: `re-run of ${workflowId}`,
+  });
+  return {
+    original: { workflowId, runId: original, sha256: previous?.audio?.sha256 },
+    rerun: { workflowId: rerunId, runId: rerun.firstExecutionRunId, sha256 },
+    analysis: await rerun.result(),
+  };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { loadConfig } = await import('./config.js');
+  const { installTelemetry } = await import('./telemetry.js');
+  const { EMBEDDED } = await import('./stack.js');
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'run-id': { type: 'string' } } });
+  if (!positionals[0]) {
+    console.error('usage: npm run rerun -- <workflowId> [--run-id <id>]   (a worker must be running: npm start or npm run worker)');
+    process.exit(2);
+  }
+  const config = loadConfig();
+  installTelemetry({ logLevel: 'error' });
+  const connection = await Connection.connect({ address: config.temporal.address ?? `127.0.0.1:${EMBEDDED.temporalPort}` });
+  try {
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const result = await rerunRecording(client, config, positionals[0], values['run-id']);
+    const ui = config.temporal.uiUrl ?? 'http://localhost:8233';
+    const link = (r: { workflowId: string; runId: string }) => `${ui}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(r.workflowId)}/${r.runId}`;
+    console.log(`original: ${link(result.original)}  audio sha256 ${result.original.sha256 ?? 'unknown'}`);
+    console.log(`re-run:   ${link(result.rerun)}  audio sha256 ${result.rerun.sha256}`);
+    const top = result.analysis.reasons?.[0];
+    console.log(`verdict ${result.analysis.verdict}${top ? `, top reason ${top.label} ${(top.probability * 100).toFixed(0)}%` : ''}, model ${result.analysis.modelVersion}`);
+  } finally {
+    await connection.close();
+  }
+}
