@@ -16,11 +16,13 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from './config.js';
 import { EMBEDDED } from './stack.js';
+import { installTelemetry } from './telemetry.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { 'run-id': { type: 'string' }, save: { type: 'string' }, file: { type: 'string' } },
 });
+installTelemetry({ logLevel: 'error' });
 const workflowId = positionals[0];
 if (!workflowId && !values.file) {
   console.error('usage: npm run replay -- <workflowId> [--run-id <id>] [--save <file.json>] | --file <history.json>');
