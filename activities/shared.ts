@@ -1,7 +1,9 @@
 import type { AnalysisStore } from '../db/analyses.js';
+import { answerKeyboard } from '../bot/keyboards.js';
 import { messagesFor } from '../bot/locales/index.js';
 import { renderAnswer } from '../bot/render.js';
-import type { Analysis } from '../workflows/types.js';
+import type { Analysis, AnswerView, Feedback } from '../workflows/types.js';
+import { createPrivacyActivities } from './privacy.js';
 import type { Telegram } from './telegram.js';
 
 export interface SharedDeps {
@@ -40,17 +42,25 @@ export function createSharedActivities({ workerTaskQueue, modelVersion, store, t
     },
 
     /**
-     * Turns the "listening…" message into the answer. Editing is idempotent, so
-     * a retried reply cannot post the answer twice; only if that message is
-     * gone (deleted by the parent) is a new one sent.
+     * Turns the "listening…" message into the answer, and later into each new
+     * state of the conversation about it (`view`). Editing is idempotent, so a
+     * retried reply cannot post the answer twice; only if that message is gone
+     * (deleted by the parent) is a new one sent.
      */
-    async reply(args: { analysis: Analysis; chatId: number; replyTo: number; ackMessageId?: number; languageCode?: string }) {
+    async reply(args: { analysis: Analysis; chatId: number; replyTo: number; ackMessageId?: number; languageCode?: string; view?: AnswerView }) {
       const started = performance.now();
-      const text = renderAnswer(args.analysis, args.languageCode, maxAudioSeconds);
-      const edited = args.ackMessageId !== undefined && (await bot().editMessage(args.chatId, args.ackMessageId, text)) === 'edited';
-      const messageId = edited ? args.ackMessageId! : await bot().sendMessage(args.chatId, text, { replyTo: args.replyTo });
+      const text = renderAnswer(args.analysis, args.languageCode, maxAudioSeconds, args.view);
+      const keyboard = answerKeyboard(args.view, args.languageCode, args.replyTo);
+      const edited = args.ackMessageId !== undefined && (await bot().editMessage(args.chatId, args.ackMessageId, text, keyboard)) === 'edited';
+      const messageId = edited ? args.ackMessageId! : await bot().sendMessage(args.chatId, text, { replyTo: args.replyTo, keyboard });
       return { messageId, ms: elapsed(started) };
     },
+
+    async recordFeedback(feedback: Feedback) {
+      return { stored: await store.feedback.record(feedback) };
+    },
+
+    ...createPrivacyActivities({ store, telegram: bot }),
   };
 }
 

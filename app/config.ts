@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as `90s`, `10m`, `6h` or `90d`, in milliseconds. */
+const duration = z
+  .string()
+  .regex(/^\d+(s|m|h|d)$/, 'a whole number with s, m, h or d, e.g. 90s, 10m, 6h, 90d')
+  .transform((text) => Number(text.slice(0, -1)) * UNIT_MS[text.slice(-1) as keyof typeof UNIT_MS]);
+
 /**
  * Every setting comes from the environment, parsed once here; the README's
  * "Configuration" table documents each variable. Unset service addresses mean
@@ -29,6 +37,10 @@ const Env = z.object({
     .regex(/^[\w.-]+:\d+$/, 'host:port, e.g. 0.0.0.0:9464')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  FEEDBACK_WINDOW: duration.prefault('6h'),
+  DONATION_RETENTION: duration.prefault('90d'),
+  RATE_LIMIT_RECORDINGS: z.coerce.number().int().positive().default(6),
+  RATE_LIMIT_WINDOW: duration.prefault('10m'),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -61,6 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, port: e.WEBHOOK_PORT },
     },
     limits: { maxAudioSeconds: e.MAX_AUDIO_SECONDS, maxFileBytes: e.MAX_FILE_BYTES },
+    conversation: { feedbackWindowMs: e.FEEDBACK_WINDOW, donationRetentionMs: e.DONATION_RETENTION },
+    rateLimit: { recordings: e.RATE_LIMIT_RECORDINGS, windowMs: e.RATE_LIMIT_WINDOW },
     logLevel: e.LOG_LEVEL,
     metricsAddress: e.METRICS_ADDRESS,
   };

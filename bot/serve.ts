@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GrammyError, webhookCallback, type Bot } from 'grammy';
+import { GrammyError, webhookCallback, type Bot, type Context } from 'grammy';
 
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
@@ -9,7 +9,7 @@ const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
  * gets 409 Conflict, on which grammY stops. We stand by and try again, so a
  * second replica is a hot spare that takes over when the first goes away.
  */
-export async function servePolling(bot: Bot, log: (line: string) => void, stopped: AbortSignal, standbyMs = 5_000): Promise<void> {
+export async function servePolling<C extends Context>(bot: Bot<C>, log: (line: string) => void, stopped: AbortSignal, standbyMs = 5_000): Promise<void> {
   await bot.api.deleteWebhook();
   while (!stopped.aborted) {
     try {
@@ -26,7 +26,7 @@ export async function servePolling(bot: Bot, log: (line: string) => void, stoppe
  * Webhook mode: Telegram POSTs updates to `url`; requests without our secret
  * token in X-Telegram-Bot-Api-Secret-Token are refused with 401 by grammY.
  */
-export async function serveWebhook(bot: Bot, opts: { url: string; secret: string; port: number }, log: (line: string) => void): Promise<Server> {
+export async function serveWebhook<C extends Context>(bot: Bot<C>, opts: { url: string; secret: string; port: number }, log: (line: string) => void): Promise<Server> {
   const handle = webhookCallback(bot, 'http', { secretToken: opts.secret });
   const server = createServer((req, res) => {
     if (req.method !== 'POST') {

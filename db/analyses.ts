@@ -1,9 +1,37 @@
 import type pg from 'pg';
 import type { Analysis } from '../workflows/types.js';
+import { createDonationStore } from './donations.js';
+import { createFeedbackStore } from './feedback.js';
+import { forgetChat } from './forget.js';
+import { createRateLimiter } from './rate-limit.js';
+import { createSettingsStore } from './settings.js';
 
-/** Where analyses live: one row per recording, written by UPSERT so a retried write lands once. */
+/** One line of /history: a recording, its answer and the parent's feedback on it. */
+export interface PastRecording {
+  receivedAt: Date;
+  verdict: string;
+  /** The top reason the parent saw: after re-ranking when they gave feedback, the model's otherwise. */
+  topReason: string | null;
+  notSure: boolean | null;
+  feedback: 'right' | 'wrong' | null;
+  label: string | null;
+}
+
+/**
+ * Where analyses live: one row per recording, written by UPSERT so a retried
+ * write lands once. The chat's other tables hang off it (settings, feedback,
+ * donations, the rate limit), so that the one store the stack hands to the
+ * worker and the bot reaches all of a chat's data, and /forget deletes it.
+ */
 export function createAnalysisStore(pool: pg.Pool) {
   return {
+    settings: createSettingsStore(pool),
+    feedback: createFeedbackStore(pool),
+    donations: createDonationStore(pool),
+    rateLimiter: createRateLimiter(pool),
+    forgetChat: (chatId: number) => forgetChat(pool, chatId),
+
+
     async upsert(a: Analysis): Promise<void> {
       const telegram = a.source.kind === 'telegram' ? a.source : undefined;
       const top = a.reasons?.[0];
@@ -40,6 +68,18 @@ export function createAnalysisStore(pool: pg.Pool) {
     async hasMessage(chatId: number, messageId: number): Promise<boolean> {
       const { rowCount } = await pool.query('SELECT 1 FROM analyses WHERE chat_id = $1 AND message_id = $2', [chatId, messageId]);
       return (rowCount ?? 0) > 0;
+    },
+
+    /** The chat's latest recordings, newest first; never another chat's. */
+    async recent(chatId: number, limit: number): Promise<PastRecording[]> {
+      const { rows } = await pool.query<PastRecording>(
+        `SELECT a.received_at AS "receivedAt", a.verdict, coalesce(f.shown_reason, a.top_reason) AS "topReason",
+                a.not_sure AS "notSure", f.verdict AS feedback, f.label
+         FROM analyses a LEFT JOIN feedback f USING (workflow_id)
+         WHERE a.chat_id = $1 ORDER BY a.received_at DESC, a.message_id DESC LIMIT $2`,
+        [chatId, limit],
+      );
+      return rows;
     },
   };
 }

@@ -1,63 +1,38 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { recordingWorkflowId } from '../workflows/ids.js';
-import { CRY_VOICE_NOTE } from './support/audio.js';
 import { privateChat, testBot, TOKEN, uniqueQueue } from './support/bot.js';
-import { startTestWorker, temporalClient, testDatabase } from './support/harness.js';
+import { startTestWorker } from './support/harness.js';
 import { activityTrail } from './support/history.js';
-import { startBotApiServer, type BotApiServer } from './telegram/bot-api-server.js';
+import { telegramTestbed } from './support/testbed.js';
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let api: BotApiServer;
-let voice: Uint8Array;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-beforeAll(async () => {
-  db = await testDatabase();
-  temporal = await temporalClient();
-  voice = await readFile(CRY_VOICE_NOTE);
-});
-afterAll(async () => {
-  await temporal?.close();
-  await db?.pool.end();
-});
-beforeEach(async () => {
-  await db.reset();
-  api = await startBotApiServer({ token: TOKEN, emulateShortPollDelay: false });
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await api.close();
-});
+const bed = telegramTestbed();
 
 /** A worker and a bot on a fresh task queue, both stopped after the test. */
 async function pipeline(name: string, opts: { bots?: number } = {}) {
   const taskQueue = uniqueQueue(name);
-  const worker = await startTestWorker({ taskQueue, store: db.store, telegram: { token: TOKEN, apiRoot: api.apiRoot } });
-  cleanups.push(() => worker.stop());
+  const worker = await startTestWorker({ taskQueue, store: bed.db.store, telegram: { token: TOKEN, apiRoot: bed.api.apiRoot } });
+  bed.cleanups.push(() => worker.stop());
   const bots = [];
   for (let i = 0; i < (opts.bots ?? 1); i++) {
-    const bot = await testBot(api.apiRoot, taskQueue, db.store);
-    cleanups.push(() => bot.stop());
+    const bot = await testBot(bed.api.apiRoot, taskQueue, bed.db.store);
+    bed.cleanups.push(() => bot.stop());
     bots.push(bot);
   }
   return { taskQueue, worker, bots };
 }
 
-const answered = (chatId: number) => () => api.messages(chatId).find((m) => /seed-v\d|model/.test(m.text ?? '') && !/Listening/.test(m.text ?? ''));
-const rowsFor = async (chatId: number) => (await db.pool.query('SELECT * FROM analyses WHERE chat_id = $1', [chatId])).rows;
+const answered = (chatId: number) => () => bed.api.messages(chatId).find((m) => /seed-v\d|model/.test(m.text ?? '') && !/Listening/.test(m.text ?? ''));
+const rowsFor = async (chatId: number) => (await bed.db.pool.query('SELECT * FROM analyses WHERE chat_id = $1', [chatId])).rows;
 
 describe('a voice message through Telegram, the bot, Temporal and PostgreSQL', () => {
   it('says it is listening, then edits that message into the answer with probabilities and the model version', async () => {
     const { worker } = await pipeline('happy');
     const chat = privateChat();
-    const update = api.sendVoice(chat, { bytes: voice, duration: 7 });
-    const answer = await api.waitFor(answered(chat.id), 30_000);
+    const update = bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 });
+    const answer = await bed.api.waitFor(answered(chat.id), 30_000);
 
     const version = worker.model.manifest.version;
     expect(answer.text).toContain(version);
@@ -65,7 +40,7 @@ describe('a voice message through Telegram, the bot, Temporal and PostgreSQL', (
     expect(answer.text).toMatch(/Not a diagnosis/);
     expect(answer.edits[0]).toMatch(/Listening/);
     expect(answer.reply_to_message_id).toBe(update.message!.message_id);
-    expect(api.messages(chat.id)).toHaveLength(1);
+    expect(bed.api.messages(chat.id)).toHaveLength(1);
 
     const rows = await rowsFor(chat.id);
     expect(rows).toHaveLength(1);
@@ -80,28 +55,28 @@ describe('a voice message through Telegram, the bot, Temporal and PostgreSQL', (
   it('answers in Russian when the parent writes in Russian', async () => {
     await pipeline('russian');
     const chat = privateChat(undefined, 'ru');
-    api.sendVoice(chat, { bytes: voice, duration: 7 });
-    const answer = await api.waitFor(answered(chat.id), 30_000);
+    bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 });
+    const answer = await bed.api.waitFor(answered(chat.id), 30_000);
     expect(answer.text).toMatch(/Это не диагноз/);
   });
 
   it('analyses an update delivered three times once: one workflow, one row, one answer', async () => {
     const { taskQueue, bots } = await pipeline('redelivered');
     const chat = privateChat();
-    const update = api.sendVoice(chat, { bytes: voice, duration: 7 });
-    await api.waitFor(answered(chat.id), 30_000);
+    const update = bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 });
+    await bed.api.waitFor(answered(chat.id), 30_000);
     // Telegram sends an update again when the bot died before confirming it: restart the bot each time.
     for (let i = 0; i < 2; i++) {
       await bots[0]!.stop();
-      api.redeliver(update.update_id);
-      const again = await testBot(api.apiRoot, taskQueue, db.store);
-      cleanups.push(() => again.stop());
+      bed.api.redeliver(update.update_id);
+      const again = await testBot(bed.api.apiRoot, taskQueue, bed.db.store);
+      bed.cleanups.push(() => again.stop());
       bots[0] = again;
-      await api.waitFor(() => again.lines.some((l) => l.includes('"outcome":"duplicate"')), 15_000);
+      await bed.api.waitFor(() => again.lines.some((l) => l.includes('"outcome":"duplicate"')), 15_000);
     }
-    expect(api.messages(chat.id)).toHaveLength(1);
+    expect(bed.api.messages(chat.id)).toHaveLength(1);
     expect(await rowsFor(chat.id)).toHaveLength(1);
-    const runs = temporal.client.workflow.list({ query: `WorkflowId = '${recordingWorkflowId(chat.id, update.message!.message_id)}'` });
+    const runs = bed.temporal.client.workflow.list({ query: `WorkflowId = '${recordingWorkflowId(chat.id, update.message!.message_id)}'` });
     let count = 0;
     for await (const _ of runs) count++;
     expect(count).toBe(1);
@@ -110,77 +85,77 @@ describe('a voice message through Telegram, the bot, Temporal and PostgreSQL', (
   it('runs two bot instances polling together without a second analysis or answer', async () => {
     const { bots } = await pipeline('two-bots', { bots: 2 });
     const chats = [privateChat(), privateChat(), privateChat()];
-    for (const chat of chats) api.sendVoice(chat, { bytes: voice, duration: 7 });
-    for (const chat of chats) await api.waitFor(answered(chat.id), 45_000);
+    for (const chat of chats) bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 });
+    for (const chat of chats) await bed.api.waitFor(answered(chat.id), 45_000);
     for (const chat of chats) {
-      expect(api.messages(chat.id)).toHaveLength(1);
+      expect(bed.api.messages(chat.id)).toHaveLength(1);
       expect(await rowsFor(chat.id)).toHaveLength(1);
     }
     // Telegram allows one poller: the other one was told 409 and stood by.
-    expect(api.calls.some((c) => c.method === 'getUpdates' && c.status === 409)).toBe(true);
+    expect(bed.api.calls.some((c) => c.method === 'getUpdates' && c.status === 409)).toBe(true);
     expect(bots.some((b) => b.lines.some((l) => l.includes('standing by')))).toBe(true);
   });
 
   it('waits out a 429 on the answer and still answers once', async () => {
     await pipeline('rate-limited');
-    api.failNext('editMessageText', { kind: 'http', status: 429, retryAfter: 2 });
+    bed.api.failNext('editMessageText', { kind: 'http', status: 429, retryAfter: 2 });
     const chat = privateChat();
-    api.sendVoice(chat, { bytes: voice, duration: 7 });
-    const answer = await api.waitFor(answered(chat.id), 30_000);
+    bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 });
+    const answer = await bed.api.waitFor(answered(chat.id), 30_000);
     expect(answer.edits.filter((t) => t === answer.text)).toHaveLength(1);
-    const edits = api.calls.filter((c) => c.method === 'editMessageText');
+    const edits = bed.api.calls.filter((c) => c.method === 'editMessageText');
     expect(edits.map((c) => c.status)).toEqual([429, 200]);
     expect(edits[1]!.at - edits[0]!.at).toBeGreaterThanOrEqual(1_900);
-    expect(api.messages(chat.id)).toHaveLength(1);
+    expect(bed.api.messages(chat.id)).toHaveLength(1);
   });
 });
 
 describe('bad input through Telegram: a clear answer, a completed workflow, no retry storm', () => {
   const cases: Array<[string, (chat: ReturnType<typeof privateChat>) => unknown, RegExp, string]> = [
-    ['a text file sent as audio', (chat) => api.sendDocument(chat, { bytes: Buffer.from('shopping list\n'.repeat(40)), mime_type: 'audio/ogg', file_name: 'cry.ogg' }), /could not read this file as audio/, 'undecodable'],
-    ['a truncated OGG voice note', (chat) => api.sendVoice(chat, { bytes: voice.subarray(0, 300), duration: 7 }), /could not read|too short|damaged/, ''],
-    ['an empty voice note', (chat) => api.sendVoice(chat, { bytes: new Uint8Array(0), duration: 1 }), /empty/, 'empty'],
-    ['a 25 MB file', (chat) => api.sendDocument(chat, { bytes: new Uint8Array(25 * 1024 * 1024), mime_type: 'audio/wav', file_name: 'big.wav' }), /too big/, 'too_big'],
+    ['a text file sent as audio', (chat) => bed.api.sendDocument(chat, { bytes: Buffer.from('shopping list\n'.repeat(40)), mime_type: 'audio/ogg', file_name: 'cry.ogg' }), /could not read this file as audio/, 'undecodable'],
+    ['a truncated OGG voice note', (chat) => bed.api.sendVoice(chat, { bytes: bed.voice.subarray(0, 300), duration: 7 }), /could not read|too short|damaged/, ''],
+    ['an empty voice note', (chat) => bed.api.sendVoice(chat, { bytes: new Uint8Array(0), duration: 1 }), /empty/, 'empty'],
   ];
+  // A file Telegram says is too big or too long never reaches a workflow: see the limits test in conversation.test.ts.
 
   it.each(cases)('answers %s', async (_what, send, message, verdict) => {
     await pipeline('bad-input');
     const chat = privateChat();
     send(chat);
-    const answer = await api.waitFor(() => api.messages(chat.id).find((m) => message.test(m.text ?? '')), 30_000);
+    const answer = await bed.api.waitFor(() => bed.api.messages(chat.id).find((m) => message.test(m.text ?? '')), 30_000);
     expect(answer.text).toMatch(/Not a diagnosis/);
     const [row] = await rowsFor(chat.id);
     if (verdict) expect(row.verdict).toBe(verdict);
     expect(row.probabilities).toBeNull();
-    const handle = temporal.client.workflow.getHandle(row.workflow_id);
+    const handle = bed.temporal.client.workflow.getHandle(row.workflow_id);
     await handle.result();
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     expect((await activityTrail(handle)).every((a) => a.attempt === 1)).toBe(true);
-    expect(api.calls.filter((c) => c.method === 'getFile').length).toBeLessThanOrEqual(1);
+    expect(bed.api.calls.filter((c) => c.method === 'getFile').length).toBeLessThanOrEqual(1);
   });
 });
 
 describe('a worker killed in the middle of a run', () => {
   it('starts the file stages again on a new worker: one row, one answer', async () => {
     const taskQueue = uniqueQueue('sigkill');
-    const bot = await testBot(api.apiRoot, taskQueue, db.store);
-    cleanups.push(() => bot.stop());
+    const bot = await testBot(bed.api.apiRoot, taskQueue, bed.db.store);
+    bed.cleanups.push(() => bot.stop());
     const first = await spawnWorker(taskQueue);
-    cleanups.push(async () => first.kill('SIGKILL'));
+    bed.cleanups.push(async () => first.kill('SIGKILL'));
     // A slow download keeps the first worker busy long enough to be killed mid-way.
-    api.failNext('download', { kind: 'slow-download', bytesPerSecond: 4_000 });
+    bed.api.failNext('download', { kind: 'slow-download', bytesPerSecond: 4_000 });
     const chat = privateChat();
-    api.sendVoice(chat, { bytes: voice, duration: 7 });
-    await api.waitFor(() => api.calls.some((c) => c.method === 'download'), 30_000);
+    bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 });
+    await bed.api.waitFor(() => bed.api.calls.some((c) => c.method === 'download'), 30_000);
     first.kill('SIGKILL');
     const second = await spawnWorker(taskQueue);
-    cleanups.push(async () => second.kill('SIGTERM'));
+    bed.cleanups.push(async () => second.kill('SIGTERM'));
 
-    const answer = await api.waitFor(answered(chat.id), 60_000);
+    const answer = await bed.api.waitFor(answered(chat.id), 60_000);
     expect(answer.text).toMatch(/\d+%/);
-    expect(api.messages(chat.id)).toHaveLength(1);
+    expect(bed.api.messages(chat.id)).toHaveLength(1);
     expect(await rowsFor(chat.id)).toHaveLength(1);
-    const trail = await activityTrail(temporal.client.workflow.getHandle((await rowsFor(chat.id))[0].workflow_id));
+    const trail = await activityTrail(bed.temporal.client.workflow.getHandle((await rowsFor(chat.id))[0].workflow_id));
     expect(trail.filter((a) => a.type === 'workerSession').length).toBeGreaterThanOrEqual(2);
   }, 120_000);
 });
@@ -194,7 +169,7 @@ async function spawnWorker(taskQueue: string): Promise<ChildProcess> {
       DATABASE_URL: inject('databaseUrl'),
       TEMPORAL_TASK_QUEUE: taskQueue,
       TELEGRAM_BOT_TOKEN: TOKEN,
-      TELEGRAM_API_ROOT: api.apiRoot,
+      TELEGRAM_API_ROOT: bed.api.apiRoot,
       WORK_DIR: join(tmpdir(), `whycry-${taskQueue}`),
     },
     stdio: ['ignore', 'ignore', 'pipe'],

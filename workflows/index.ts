@@ -1,1 +1,2 @@
 export { analyseRecording } from './recording.js';
+export { forgetChat, keepDonation } from './privacy.js';

@@ -1,34 +1,23 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { FileActivities } from '../activities/files.js';
-import type { SharedActivities } from '../activities/shared.js';
+import { converse, openingView } from './conversation.js';
+import { donationWorkflowId, recordingWorkflowId } from './ids.js';
+import { keepDonation } from './privacy.js';
+import { anyWorker, bestEffort, database, donation, telegram } from './proxies.js';
 import { CONFIDENCE, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
-import { BAD_INPUT, type Analysis, type BadInputVerdict, type RecordingInput, type Stage } from './types.js';
+import { BAD_INPUT, type Analysis, type AnswerView, type BadInputVerdict, type ConversationInput, type RecordingInput, type Stage } from './types.js';
 
-// Calls to Telegram: network trouble and 429s retry with backoff (a 429 carries
-// its own retry_after, which the activity passes on); a refusal does not.
-const telegram = proxyActivities<SharedActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
-});
-
-// The database may restart under load; keep trying for a few minutes, not forever.
-const database = proxyActivities<SharedActivities>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 12 },
-});
-
-// Any worker answers this one; the answer is that worker's own task queue.
-const anyWorker = proxyActivities<SharedActivities>({
-  startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 5 },
-});
+/** Patch ID of the conversation after the answer (context taps, feedback, donation); see workflows/README.md. */
+export const CONVERSATION_PATCH = 'conversation-after-answer';
 
 /** How often the file stages start again on another worker after losing theirs. */
 const MAX_WORKER_SESSIONS = 3;
 
 /**
  * One recording, from a parent's message to their answer:
- * acknowledge → download → validate quality → preprocess → classify → persist → reply.
+ * acknowledge → download → validate quality → preprocess → classify → persist → reply,
+ * then, for a usable recording, the conversation about it: context taps,
+ * feedback, and the recording donated if the parent chose to.
  */
 export async function analyseRecording(input: RecordingInput): Promise<Analysis> {
   const { workflowId } = workflowInfo();
@@ -56,13 +45,45 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   ]);
 
   await timed('persist', database.persist(analysis));
-  let outcome = analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised';
-  if (source.kind === 'telegram') {
-    const args = { analysis, chatId: source.chatId, replyTo: source.messageId, ackMessageId: ack?.messageId, languageCode: source.languageCode };
-    if (!(await bestEffort('reply', timed('reply', telegram.reply(args))))) outcome = 'undelivered';
+  const outcome = analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised';
+  if (source.kind !== 'telegram') {
+    upsertSearchAttributes([{ key: OUTCOME, value: outcome }]);
+    return analysis;
   }
-  upsertSearchAttributes([{ key: OUTCOME, value: outcome }]);
+
+  const { conversation } = input;
+  const reasons = analysis.reasons;
+  // Usable answers get buttons and a conversation; older runs (and inputs from older bots) end at the answer.
+  const conversing = conversation !== undefined && reasons !== undefined && patched(CONVERSATION_PATCH);
+  const show = (view: AnswerView | undefined, ackMessageId = ack?.messageId) =>
+    telegram.reply({ analysis, chatId: source.chatId, replyTo: source.messageId, languageCode: source.languageCode, ackMessageId, view });
+  const answer = await bestEffort('reply', timed('reply', show(conversing ? openingView(reasons, conversation) : undefined)));
+  upsertSearchAttributes([{ key: OUTCOME, value: answer ? outcome : 'undelivered' }]);
+  if (conversing && answer) {
+    const feedback = await converse(reasons, conversation, answer.messageId, (view) => bestEffort('reply', show(view, answer.messageId)));
+    if (conversation.donate) await donate(source, conversation, feedback?.label);
+  }
   return analysis;
+}
+
+/**
+ * The parent chose to donate recordings: the activity fetches the audio again
+ * from Telegram and stores it outside this history with its label (if the
+ * chat still donates), and a workflow of its own deletes it when the retention
+ * period ends, long after this one has completed.
+ */
+async function donate(source: Extract<RecordingInput['source'], { kind: 'telegram' }>, conversation: ConversationInput, label: string | undefined): Promise<void> {
+  // This workflow's own ID, named from the message as the bot names it (and so the same when a history is replayed under another ID).
+  const workflowId = recordingWorkflowId(source.chatId, source.messageId);
+  const retentionMs = conversation.donationRetentionMs;
+  // A donation that cannot be made (the file gone from Telegram) costs the parent nothing: the recording still completes.
+  const donated = await bestEffort('donate', donation.donate({ workflowId, fileId: source.fileId, media: source.media, label, retentionMs }));
+  if (!donated?.kept) return;
+  await startChild(keepDonation, {
+    workflowId: donationWorkflowId(workflowId),
+    args: [{ recordingWorkflowId: workflowId, retentionMs }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
 }
 
 type Findings = Pick<Analysis, 'verdict' | 'audio' | 'quality' | 'reasons' | 'notSure' | 'modelVersion'>;
@@ -106,21 +127,6 @@ async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<
       // start-up sweep instead.
       await files.cleanup({ workflowId }).catch(() => undefined);
     }
-  }
-}
-
-/**
- * A message to the parent that failed through every retry (the bot was
- * blocked, Telegram stayed down) must not fail the recording: the analysis is
- * kept and the run completes, marked in its outcome.
- */
-async function bestEffort<T>(stage: Stage, run: Promise<T>): Promise<T | undefined> {
-  try {
-    return await run;
-  } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
-    log.warn(`${stage} failed for good`, { error: String(err.cause ?? err) });
-    return undefined;
   }
 }
 

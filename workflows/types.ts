@@ -1,6 +1,7 @@
 // Types that cross the workflow/activity boundary. They are recorded in the
 // workflow history, so they carry paths, hashes and numbers — never audio.
 import type { QualityMetrics, QualityVerdict } from '../audio/quality.js';
+import type { Adjustment, ParentContext } from './guidance.js';
 
 export type TelegramMediaKind = 'voice' | 'audio' | 'video_note' | 'document';
 
@@ -21,6 +22,40 @@ export interface RecordingInput {
   source: RecordingSource;
   /** When the recording reached us (Telegram's message date for the bot). */
   receivedAt: string;
+  /** Present for Telegram recordings from a bot that talks with the parent after the answer. */
+  conversation?: ConversationInput;
+}
+
+/** What the workflow needs to talk with the parent after the answer. */
+export interface ConversationInput {
+  /** How long the answer's buttons stay live; the workflow completes then at the latest. */
+  windowMs: number;
+  /** The baby's age as the chat set it, if it did. */
+  ageMonths?: number;
+  /** The chat had donation on when the recording came (asked again before anything is kept). */
+  donate: boolean;
+  donationRetentionMs: number;
+}
+
+/** A parent's verdict on an answer, as stored. */
+export interface Feedback {
+  workflowId: string;
+  shownReason: string;
+  verdict: 'right' | 'wrong';
+  /** What it was: the shown reason when right, the parent's pick when wrong, none for "don't know". */
+  label?: string;
+  context: ParentContext;
+}
+
+/** The answer as the parent sees it while the conversation goes on; rendered by the reply activity. */
+export interface AnswerView {
+  /** The reasons as shown: re-ranked once the parent gave context. */
+  reasons: Reason[];
+  adjustments: Adjustment[];
+  context: ParentContext;
+  /** open: context and right/wrong buttons; picking: which reason it was; closed: no buttons. */
+  stage: 'open' | 'picking' | 'closed';
+  feedback?: Pick<Feedback, 'verdict' | 'label'>;
 }
 
 /** Why a recording was not analysed, each with its own advice to the parent. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -15,11 +15,14 @@ import { createWhycryWorker } from '../../worker/worker.js';
 export const MODEL_DIR = new URL('../../models/seed-v1/', import.meta.url).pathname;
 export const LIMITS = { maxAudioSeconds: 60, maxFileBytes: 20 * 1024 * 1024 };
 
+/** Every table whycry writes; `reset()` empties them all. */
+export const TABLES = ['analyses', 'feedback', 'donations', 'chat_settings', 'recording_starts'] as const;
+
 /** The database of this test run, migrated, with every table emptied by `reset()`. */
 export async function testDatabase() {
   const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
   await migrate(pool);
-  return { pool, store: createAnalysisStore(pool), reset: () => pool.query('TRUNCATE analyses').then(() => undefined) };
+  return { pool, store: createAnalysisStore(pool), reset: () => pool.query(`TRUNCATE ${TABLES.join(', ')}`).then(() => undefined) };
 }
 
 export async function temporalClient() {
@@ -31,9 +34,9 @@ export async function temporalClient() {
  * A real whycry worker, in this process, on a task queue of its own so that
  * test files never pick up each other's workflows.
  */
-export async function startTestWorker(opts: { taskQueue?: string; telegram?: { token: string; apiRoot: string }; store: ReturnType<typeof createAnalysisStore> }) {
+export async function startTestWorker(opts: { taskQueue?: string; telegram?: { token: string; apiRoot: string }; store: ReturnType<typeof createAnalysisStore>; modelDir?: string }) {
   const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
-  const model = await ReasonModel.load(MODEL_DIR);
+  const model = await ReasonModel.load(opts.modelDir ?? MODEL_DIR);
   const workDir = await mkdtemp(join(tmpdir(), 'whycry-test-'));
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const telegram = opts.telegram ? createTelegram({ ...opts.telegram, timeoutMs: 5_000 }) : undefined;
@@ -59,4 +62,17 @@ export async function startTestWorker(opts: { taskQueue?: string; telegram?: { t
       await rm(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The shipped model with its "not sure" rule set by the test: abstaining below
+ * 1.0 makes every answer "not sure", below 0 none. The ONNX file is the same,
+ * so its checksum still holds; only the manifest's threshold differs.
+ */
+export async function modelAbstainingBelow(minTopProbability: number): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'whycry-model-'));
+  const manifest = JSON.parse(await readFile(join(MODEL_DIR, 'manifest.json'), 'utf8'));
+  await copyFile(join(MODEL_DIR, manifest.file), join(dir, manifest.file));
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, abstain: { ...manifest.abstain, minTopProbability } }));
+  return dir;
 }

@@ -13,3 +13,14 @@ export async function activityTrail(handle: WorkflowHandle) {
   }
   return trail;
 }
+
+/** The updates a run accepted, in order, with their arguments as sent. */
+export async function acceptedUpdates(handle: WorkflowHandle) {
+  const { events } = await handle.fetchHistory();
+  return (events ?? []).flatMap((event) => {
+    const input = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+    if (!input) return [];
+    const args = (input.args?.payloads ?? []).map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8')) as unknown);
+    return [{ name: input.name ?? '?', args }];
+  });
+}

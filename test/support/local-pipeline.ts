@@ -19,13 +19,13 @@ import { startBotApiServer } from '../telegram/bot-api-server.js';
  * recording): a private Temporal dev server, PostgreSQL (`databaseUrl`, else a
  * throwaway PGlite), the local Bot API server, a worker and the bot.
  */
-export async function startLocalPipeline({ token, databaseUrl }: { token: string; databaseUrl?: string }) {
+export async function startLocalPipeline({ token, databaseUrl, env = {} }: { token: string; databaseUrl?: string; env?: Record<string, string> }) {
   const scratch = await mkdtemp(join(tmpdir(), 'whycry-pipeline-'));
   const temporal = await startDevServer({ port: await freePort(), uiPort: await freePort(), namespace: 'default' });
   await prepareTemporal(temporal.address, 'default');
   const database = databaseUrl ? { url: databaseUrl, stop: async () => undefined } : await startEmbeddedPostgres(join(scratch, 'pglite'));
   const api = await startBotApiServer({ token, emulateShortPollDelay: false });
-  const config = loadConfig({ TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: api.apiRoot, WORK_DIR: join(scratch, 'work'), TEMPORAL_TASK_QUEUE: `pipeline-${Date.now()}` });
+  const config = loadConfig({ TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: api.apiRoot, WORK_DIR: join(scratch, 'work'), TEMPORAL_TASK_QUEUE: `pipeline-${Date.now()}`, ...env });
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   await migrate(pool);
   const stack = { temporalAddress: temporal.address, store: createAnalysisStore(pool) };

@@ -1,0 +1,54 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { heartbeat } from '@temporalio/activity';
+import { languageOf } from '../bot/locales/index.js';
+import { renderForgotten } from '../bot/pages.js';
+import { escapeHtml } from '../bot/render.js';
+import type { AnalysisStore } from '../db/analyses.js';
+import type { Forgotten } from '../db/forget.js';
+import type { TelegramMediaKind } from '../workflows/types.js';
+import { TELEGRAM_DOWNLOAD_LIMIT, type Telegram } from './telegram.js';
+
+export interface PrivacyDeps {
+  store: AnalysisStore;
+  /** The Telegram client, or a throw when this worker has no token. */
+  telegram: () => Telegram;
+}
+
+/** What the parent controls: donated recordings and forgetting a chat. */
+export function createPrivacyActivities({ store, telegram }: PrivacyDeps) {
+  return {
+    /**
+     * Fetches a donated recording again by its Telegram file ID (the worker
+     * that analysed it deleted its copy) and keeps it with its label — if the
+     * chat still donates. The audio never enters a workflow history.
+     */
+    async donate(d: { workflowId: string; fileId: string; media: TelegramMediaKind; label?: string; retentionMs: number }) {
+      if (!(await store.donations.wanted(d.workflowId))) return { kept: false };
+      const dir = await mkdtemp(join(tmpdir(), 'whycry-donation-'));
+      try {
+        const path = join(dir, 'audio');
+        await telegram().downloadFile(d.fileId, path, TELEGRAM_DOWNLOAD_LIMIT, () => heartbeat());
+        const kept = await store.donations.keep({ workflowId: d.workflowId, audio: await readFile(path), media: d.media, label: d.label, retentionMs: d.retentionMs });
+        return { kept };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+
+    async deleteDonation({ workflowId }: { workflowId: string }) {
+      return { deleted: await store.donations.remove(workflowId) };
+    },
+
+    async forgetChat({ chatId }: { chatId: number }): Promise<Forgotten> {
+      return store.forgetChat(chatId);
+    },
+
+    /** Turns the "delete everything?" message into what was deleted. */
+    async confirmForgotten({ chatId, messageId, languageCode, forgotten }: { chatId: number; messageId: number; languageCode: string; forgotten: Forgotten }) {
+      const text = escapeHtml(renderForgotten(languageOf(languageCode), forgotten));
+      if ((await telegram().editMessage(chatId, messageId, text)) === 'missing') await telegram().sendMessage(chatId, text);
+    },
+  };
+}

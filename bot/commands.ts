@@ -1,0 +1,38 @@
+import { Composer } from 'grammy';
+import type { AnalysisStore } from '../db/analyses.js';
+import { ageInMonths } from './age.js';
+import type { BotContext } from './context.js';
+import { ageKeyboard, donationKeyboard, forgetKeyboard, languageKeyboard } from './keyboards.js';
+import { fill } from './locales/index.js';
+import { renderHistory, renderPrivacy } from './pages.js';
+
+export interface CommandDeps {
+  store: AnalysisStore;
+  maxAudioSeconds: number;
+  donationRetentionMs: number;
+}
+
+const HISTORY_LENGTH = 10;
+
+/** The chat's baby's age today, from the birth date it estimated. */
+export const ageOf = (ctx: BotContext) => (ctx.settings.bornAround ? ageInMonths(ctx.settings.bornAround, new Date()) : undefined);
+
+/** The bot's commands; each one is a message, sometimes with buttons the `buttons` composer handles. */
+export function commands({ store, maxAudioSeconds, donationRetentionMs }: CommandDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+
+  // Onboarding: what the bot does and does not do, how to record, the privacy promise; then the age, once.
+  composer.command('start', async (ctx) => {
+    await ctx.reply(ctx.m.start);
+    if (ageOf(ctx) === undefined) await ctx.reply(ctx.m.askAge, { reply_markup: ageKeyboard(ctx.m, undefined) });
+  });
+  composer.command('help', (ctx) => ctx.reply(fill(ctx.m.help, { maxSeconds: maxAudioSeconds, redFlags: ctx.m.redFlags })));
+  composer.command('age', (ctx) => ctx.reply(ctx.m.askAge, { reply_markup: ageKeyboard(ctx.m, ageOf(ctx)) }));
+  composer.command('language', (ctx) => ctx.reply(ctx.m.chooseLanguage, { reply_markup: languageKeyboard(ctx.lang) }));
+  composer.command('history', async (ctx) => ctx.reply(renderHistory(ctx.lang, await store.recent(ctx.chat.id, HISTORY_LENGTH), new Date())));
+  composer.command('privacy', (ctx) =>
+    ctx.reply(renderPrivacy(ctx.lang, ctx.settings.donate, donationRetentionMs), { reply_markup: donationKeyboard(ctx.m, ctx.settings.donate) }),
+  );
+  composer.command('forget', (ctx) => ctx.reply(ctx.m.forgetAsk, { reply_markup: forgetKeyboard(ctx.m) }));
+  return composer;
+}

@@ -1,0 +1,20 @@
+import type { Api } from 'grammy';
+import { LANGS, messagesFor, type Lang } from './locales/index.js';
+
+const COMMANDS = ['start', 'help', 'age', 'history', 'privacy', 'language', 'forget'] as const;
+
+const commandsIn = (lang: Lang) => COMMANDS.map((command) => ({ command, description: messagesFor(lang).commands[command] }));
+
+/**
+ * The command menu in every language we speak: English for everyone, and each
+ * other language for Telegram users whose app is set to it.
+ */
+export async function setCommandMenu(api: Api): Promise<void> {
+  await api.setMyCommands(commandsIn('en'));
+  for (const lang of LANGS.filter((l) => l !== 'en')) await api.setMyCommands(commandsIn(lang), { language_code: lang });
+}
+
+/** A chat that chose its language with /language gets its menu in that language too. */
+export async function setChatCommandMenu(api: Api, chatId: number, lang: Lang): Promise<void> {
+  await api.setMyCommands(commandsIn(lang), { scope: { type: 'chat', chat_id: chatId } });
+}

@@ -1,0 +1,33 @@
+/** The bot's messages besides the answer, as plain text. */
+import type { PastRecording } from '../db/analyses.js';
+import type { Forgotten } from '../db/forget.js';
+import type { Verdict } from '../workflows/types.js';
+import { fill, formatAgo, formatDuration, messagesFor, plural, type Lang } from './locales/index.js';
+
+/** /history: one line per recording, newest first, with what the parent said about it. */
+export function renderHistory(lang: Lang, recordings: PastRecording[], now: Date): string {
+  const m = messagesFor(lang);
+  if (recordings.length === 0) return m.historyEmpty;
+  const name = (label: string) => m.reasons[label] ?? label;
+  const lines = recordings.map((r) => {
+    const what = r.verdict === 'ok' && r.topReason ? `${name(r.topReason)}${r.notSure ? m.historyNotSure : ''}` : m.verdictShort[r.verdict as Verdict] ?? r.verdict;
+    const feedback =
+      r.feedback === 'right' ? m.historyRight : r.feedback === 'wrong' ? (r.label ? fill(m.historyActual, { reason: name(r.label) }) : m.historyWrong) : '';
+    return fill(m.historyLine, { when: formatAgo(lang, r.receivedAt, now), what, feedback });
+  });
+  return [m.historyTitle, ...lines].join('\n');
+}
+
+/** /privacy: what is kept, and the donation choice with its retention period. */
+export function renderPrivacy(lang: Lang, donating: boolean, retentionMs: number): string {
+  const m = messagesFor(lang);
+  const donation = fill(donating ? m.donationOn : m.donationOff, { retention: formatDuration(lang, retentionMs) });
+  return fill(m.privacy, { donation });
+}
+
+/** The end of /forget: what was deleted. */
+export function renderForgotten(lang: Lang, forgotten: Forgotten): string {
+  const m = messagesFor(lang);
+  const count = (what: keyof Forgotten) => plural(lang, forgotten[what], m.counted[what]);
+  return fill(m.forgotten, { analyses: count('analyses'), feedback: count('feedback'), donations: count('donations') });
+}

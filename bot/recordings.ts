@@ -1,0 +1,89 @@
+import { Composer } from 'grammy';
+import type { Message } from 'grammy/types';
+import { z } from 'zod';
+import type { AnalysisStore } from '../db/analyses.js';
+import type { RateLimit } from '../db/rate-limit.js';
+import type { RecordingInput, TelegramMediaKind } from '../workflows/types.js';
+import { ageInMonths } from './age.js';
+import type { BotContext } from './context.js';
+import { fill } from './locales/index.js';
+import type { RecordingStarter } from './start-recording.js';
+
+export interface RecordingDeps {
+  store: AnalysisStore;
+  startRecording: RecordingStarter;
+  limits: { maxAudioSeconds: number; maxFileBytes: number };
+  rateLimit: RateLimit;
+  conversation: { feedbackWindowMs: number; donationRetentionMs: number };
+  log: (event: string, fields: Record<string, unknown>) => void;
+}
+
+// The parts of an inbound media object we rely on, checked rather than trusted.
+const Media = z.object({
+  file_id: z.string().min(1).max(256),
+  file_size: z.number().int().nonnegative().optional(),
+  duration: z.number().nonnegative().optional(),
+});
+type Media = z.infer<typeof Media>;
+
+const MEDIA_KINDS = ['voice', 'audio', 'video_note', 'document'] as const satisfies readonly TelegramMediaKind[];
+
+/**
+ * Every voice note, audio file, video note or document becomes one workflow —
+ * unless Telegram already told us it is too long or too big (refused before
+ * any download), or the chat sent too many in a short time (refused before
+ * any workflow starts). Answers reply to the parent's own message, so in a
+ * family group each caregiver sees which recording an answer is about.
+ */
+export function recordings({ store, startRecording, limits, rateLimit, conversation, log }: RecordingDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  for (const kind of MEDIA_KINDS) {
+    composer.on(`message:${kind}`, async (ctx) => {
+      const media = Media.parse(ctx.message[kind]);
+      const fields = { chatId: ctx.chat.id, messageId: ctx.message.message_id, kind };
+      const reply = (text: string) => ctx.reply(text, { reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true } });
+      const refusal = tooMuch(media, limits);
+      if (refusal) {
+        await reply(fill(ctx.m.verdicts[refusal], { maxSeconds: limits.maxAudioSeconds }));
+        return log('recording', { outcome: refusal, ...fields });
+      }
+      if (!(await store.rateLimiter.admit(ctx.chat.id, ctx.message.message_id, rateLimit))) {
+        await reply(fill(ctx.m.rateLimited, { recordings: rateLimit.recordings, minutes: Math.ceil(rateLimit.windowMs / 60_000) }));
+        return log('recording', { outcome: 'rate_limited', ...fields });
+      }
+      const outcome = await startRecording(recordingInput(ctx, kind, media, conversation));
+      log('recording', { outcome, ...fields });
+    });
+  }
+  return composer;
+}
+
+function tooMuch(media: Media, limits: RecordingDeps['limits']): 'too_long' | 'too_big' | undefined {
+  if ((media.duration ?? 0) > limits.maxAudioSeconds) return 'too_long';
+  if ((media.file_size ?? 0) > limits.maxFileBytes) return 'too_big';
+  return undefined;
+}
+
+function recordingInput(ctx: BotContext & { message: Message; chat: Message['chat'] }, media: TelegramMediaKind, file: Media, conversation: RecordingDeps['conversation']) {
+  const receivedAt = new Date(ctx.message.date * 1000);
+  const { bornAround, donate } = ctx.settings;
+  return {
+    source: {
+      kind: 'telegram',
+      chatId: ctx.chat.id,
+      messageId: ctx.message.message_id,
+      fileId: file.file_id,
+      media,
+      fileSize: file.file_size,
+      durationSeconds: file.duration,
+      languageCode: ctx.lang,
+    },
+    receivedAt: receivedAt.toISOString(),
+    conversation: {
+      windowMs: conversation.feedbackWindowMs,
+      ...(bornAround && { ageMonths: ageInMonths(bornAround, receivedAt) }),
+      donate,
+      donationRetentionMs: conversation.donationRetentionMs,
+    },
+  } satisfies RecordingInput;
+}

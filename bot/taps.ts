@@ -1,0 +1,35 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { contextUpdate, feedbackUpdate, type ContextTap, type FeedbackTap, type TapAck } from '../workflows/conversation.js';
+import { recordingWorkflowId } from '../workflows/ids.js';
+
+/** How the tap went, for the parent's pop-up: the workflow's own answer, or why there was none. */
+export type TapOutcome = TapAck | 'closed' | 'unreachable';
+
+export type Tap = { kind: 'context'; tap: ContextTap } | { kind: 'feedback'; tap: FeedbackTap };
+
+/** A tap that waits longer than this for its workflow is answered "try again"; Telegram wants an answer soon. */
+const TAP_DEADLINE_MS = 10_000;
+
+/**
+ * Delivers a button press under an answer to that recording's workflow, as an
+ * update: the workflow validates it and records it in its own history. The
+ * workflow is named by the callback's own chat and the recording's message,
+ * so a press can only reach a recording of the chat it was made in.
+ */
+export function createTapSender(client: Client) {
+  return async function sendTap(chatId: number, recordingMessageId: number, { kind, tap }: Tap): Promise<TapOutcome> {
+    const handle = client.workflow.getHandle(recordingWorkflowId(chatId, recordingMessageId));
+    try {
+      return await client.withDeadline(Date.now() + TAP_DEADLINE_MS, () =>
+        kind === 'context' ? handle.executeUpdate(contextUpdate, { args: [tap] }) : handle.executeUpdate(feedbackUpdate, { args: [tap] }),
+      );
+    } catch (err) {
+      // Finished, unknown, or refused by the workflow (feedback given, window closed): all "this one is closed".
+      if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return 'closed';
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'unreachable';
+      throw err;
+    }
+  };
+}
+
+export type TapSender = ReturnType<typeof createTapSender>;

@@ -1,0 +1,42 @@
+import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
+import type { SharedActivities } from '../activities/shared.js';
+
+// Calls to Telegram: network trouble and 429s retry with backoff (a 429 carries
+// its own retry_after, which the activity passes on); a refusal does not.
+export const telegram = proxyActivities<SharedActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+});
+
+// The database may restart under load; keep trying for a few minutes, not forever.
+export const database = proxyActivities<SharedActivities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 12 },
+});
+
+// Any worker answers this one; the answer is that worker's own task queue.
+export const anyWorker = proxyActivities<SharedActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 5 },
+});
+
+// Fetching a donated recording again from Telegram and storing it: a file transfer, then a write.
+export const donation = proxyActivities<SharedActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+});
+
+/**
+ * A message to the parent that failed through every retry (the bot was
+ * blocked, Telegram stayed down) must not fail the workflow: what was stored
+ * stays stored and the run completes.
+ */
+export async function bestEffort<T>(what: string, run: Promise<T>): Promise<T | undefined> {
+  try {
+    return await run;
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    log.warn(`${what} failed for good`, { error: String(err.cause ?? err) });
+    return undefined;
+  }
+}
