@@ -8,7 +8,18 @@ const fixtures = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
 
 describe('recorded histories replay against the current workflow code', () => {
   it('has a history of every workflow shape', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['local-answered.json', 'local-silent.json', 'telegram-not-audio.json', 'telegram-voice-answered.json']));
+    expect(fixtures).toEqual(
+      expect.arrayContaining([
+        'local-answered.json',
+        'local-silent.json',
+        'telegram-not-audio.json',
+        'telegram-voice-answered.json',
+        'telegram-conversation-window-closed.json',
+        'telegram-conversation-feedback-donated.json',
+        'donation-retention.json',
+        'forget-chat.json',
+      ]),
+    );
   });
 
   it.each(fixtures)('%s', async (file) => {
