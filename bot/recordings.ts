@@ -3,6 +3,7 @@ import type { Message } from 'grammy/types';
 import { z } from 'zod';
 import type { AnalysisStore } from '../db/analyses.js';
 import type { RateLimit } from '../db/rate-limit.js';
+import { recordingWorkflowId } from '../workflows/ids.js';
 import type { RecordingInput, TelegramMediaKind } from '../workflows/types.js';
 import { ageInMonths } from './age.js';
 import type { BotContext } from './context.js';
@@ -40,7 +41,7 @@ export function recordings({ store, startRecording, limits, rateLimit, conversat
   for (const kind of MEDIA_KINDS) {
     composer.on(`message:${kind}`, async (ctx) => {
       const media = Media.parse(ctx.message[kind]);
-      const fields = { chatId: ctx.chat.id, messageId: ctx.message.message_id, kind };
+      const fields = { workflowId: recordingWorkflowId(ctx.chat.id, ctx.message.message_id), chatId: ctx.chat.id, messageId: ctx.message.message_id, kind };
       const reply = (text: string) => ctx.reply(text, { reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true } });
       const refusal = tooMuch(media, limits);
       if (refusal) {

@@ -25,7 +25,7 @@ export async function startBot(config: Config, stack: Pick<Stack, 'temporalAddre
     limits: config.limits,
     rateLimit: config.rateLimit,
     conversation: config.conversation,
-    log: (event, fields) => log(JSON.stringify({ event, ...fields })),
+    log: (event, fields) => log(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: event, ...fields })),
   });
   await setCommandMenu(bot.api);
   const { mode, webhook } = config.telegram;

@@ -23,6 +23,8 @@ export function createRecordingStarter(client: Client, store: AnalysisStore, tas
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // Shown in the Web UI's list, so operators can tell recordings apart at a glance.
+        staticSummary: `${input.source.media} from chat ${chatId}, message ${messageId}`,
       });
       return 'started';
     } catch (err) {
