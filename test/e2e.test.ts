@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordingWorkflowId } from '../workflows/ids.js';
 import { privateChat, testBot, TOKEN, uniqueQueue } from './support/bot.js';
 import { startTestWorker } from './support/harness.js';
 import { activityTrail } from './support/history.js';
 import { telegramTestbed } from './support/testbed.js';
+import { spawnWorkerProcess } from './support/worker-process.js';
 
 const bed = telegramTestbed();
 
@@ -161,26 +159,4 @@ describe('a worker killed in the middle of a run', () => {
 });
 
 /** A worker as its own OS process, so it can really be SIGKILLed. */
-async function spawnWorker(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      TELEGRAM_BOT_TOKEN: TOKEN,
-      TELEGRAM_API_ROOT: bed.api.apiRoot,
-      WORK_DIR: join(tmpdir(), `whycry-${taskQueue}`),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('worker polling')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
-  });
-  return child;
-}
+const spawnWorker = (taskQueue: string) => spawnWorkerProcess(taskQueue, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: bed.api.apiRoot });
