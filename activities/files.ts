@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { heartbeat } from '@temporalio/activity';
 import { decodeAudio, DecodeError } from '../audio/decode.js';
 import { extractFeatures } from '../audio/features.js';
-import { judgeQuality, measureQuality } from '../audio/quality.js';
+import { judgeQuality, measureQuality, type QualityVerdict } from '../audio/quality.js';
 import type { ReasonModel } from '../models/reason-model.js';
 import type { Reason, RecordingSource } from '../workflows/types.js';
 import { badInput, type Telegram } from './telegram.js';
@@ -60,7 +60,18 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
       }
       const measured = measureQuality(samples, sampleRate);
       if (measured === 'corrupt') return { verdict: 'corrupt' as const, ms: elapsed(started) };
-      const verdict = judgeQuality(measured);
+      let verdict: QualityVerdict = judgeQuality(measured);
+      if (verdict === 'ok') {
+        // The cry detector sees one band in training and serving: the file decoded
+        // again straight to its own rate (8 kHz, 0–4 kHz), as training decoded its data.
+        const detector = model.cryDetector;
+        const { samples: narrow } = await decodeAudio(path, detector.sampleRate, { maxSeconds: limits.maxAudioSeconds, timeoutMs: 20_000 });
+        const cry = await detector.score(narrow);
+        measured.cryScore = cry.score;
+        measured.cryThreshold = detector.manifest.threshold;
+        measured.cryDetector = detector.manifest.version;
+        if (!cry.isCry) verdict = 'not_a_cry';
+      }
       const pcmPath = join(folderOf(workflowId), 'pcm.f32');
       await writeFile(pcmPath, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
       return { verdict, quality: measured, pcmPath, ms: elapsed(started) };

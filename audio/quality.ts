@@ -18,9 +18,19 @@ export interface QualityMetrics {
   dcOffset: number;
   /** Mean spectral flatness of active frames: near 1 for white noise, low for a tonal cry. */
   flatness: number;
+  /** Cry detector's recording-level cry probability; set only when the simple checks passed. */
+  cryScore?: number;
+  /** The detector's threshold: below it the verdict is `not_a_cry`. */
+  cryThreshold?: number;
+  /** Version of the cry detector that scored the recording. */
+  cryDetector?: string;
 }
 
-/** `too_noisy` and `not_a_cry` come from the trained cry detector, not from these simple checks. */
+/**
+ * `not_a_cry` comes from the trained cry detector (models/cry-detector.ts) in the
+ * `validate` activity; `too_noisy` is reserved and not returned yet (see
+ * training/reports/cry-gate-v1.md for why).
+ */
 export type QualityVerdict = 'ok' | 'too_short' | 'silent' | 'clipped' | 'corrupt' | 'too_noisy' | 'not_a_cry';
 
 export interface QualityThresholds {

@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LogMel } from '../audio/logmel.js';
+import { CryDetector, DEFAULT_CRY_DETECTOR_DIR } from './cry-detector.js';
 import { Manifest } from './manifest.js';
+import { ModelIntegrityError } from './model-integrity.js';
 
-export class ModelIntegrityError extends Error {
-  override name = 'ModelIntegrityError';
-}
+export { ModelIntegrityError };
 
 export interface Prediction {
   /** Every label with its calibrated probability, most likely first. */
@@ -17,7 +17,10 @@ export interface Prediction {
 
 /**
  * A shipped reason model: its manifest, its log-mel front end and one ONNX
- * session, created once per process and reused for every recording.
+ * session, created once per process and reused for every recording. It
+ * carries the quality gate's cry detector (its own manifest and session),
+ * loaded beside it, so whoever loads the reason model at start-up loads both
+ * and a sha256 mismatch in either refuses to start.
  */
 export class ReasonModel {
   readonly logMel: LogMel;
@@ -25,12 +28,17 @@ export class ReasonModel {
   private constructor(
     readonly manifest: Manifest,
     private readonly session: ort.InferenceSession,
+    readonly cryDetector: CryDetector,
   ) {
     this.logMel = new LogMel(manifest.features.logMel);
   }
 
-  /** Loads `<dir>/manifest.json` and its model, refusing a file whose sha256 differs from the manifest's. */
-  static async load(dir: string): Promise<ReasonModel> {
+  /**
+   * Loads `<dir>/manifest.json` and its model, then the cry detector from
+   * `cryDetectorDir` (default models/cry-gate-v1), refusing any file whose
+   * sha256 differs from its manifest's.
+   */
+  static async load(dir: string, cryDetectorDir: string = DEFAULT_CRY_DETECTOR_DIR): Promise<ReasonModel> {
     const manifest = Manifest.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
     const bytes = await readFile(join(dir, manifest.file));
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -38,8 +46,14 @@ export class ReasonModel {
       throw new ModelIntegrityError(`${join(dir, manifest.file)} has sha256 ${sha256}, but its manifest says ${manifest.sha256}`);
     }
     // Inference is a small part of the work per message; one thread leaves the other core to decoding.
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-    return new ReasonModel(manifest, session);
+    const cryDetector = await CryDetector.load(cryDetectorDir);
+    try {
+      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+      return new ReasonModel(manifest, session, cryDetector);
+    } catch (err) {
+      await cryDetector.close();
+      throw err;
+    }
   }
 
   /** Raw logits for `windows` log-mel images laid out window-major. */
@@ -64,7 +78,7 @@ export class ReasonModel {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await Promise.all([this.session.release(), this.cryDetector.close()]);
   }
 }
 

@@ -1,0 +1,126 @@
+import meydaModule from 'meyda';
+import { LogMel, type LogMelParams } from './logmel.js';
+import { cutWindows, type WindowPlan } from './windows.js';
+
+type MeydaApi = typeof meydaModule.default;
+const Meyda: MeydaApi = (meydaModule as unknown as { default?: MeydaApi }).default ?? (meydaModule as unknown as MeydaApi);
+
+/**
+ * Front end of the cry detector (the quality gate). One band for training and
+ * serving: audio is decoded at 8 kHz (Donate-a-cry is 8 kHz; Opus voice notes
+ * decode straight to it), so every feature covers 0–4 kHz whatever the source.
+ * Training dumps its features through this function (training/dump-gate-features.ts),
+ * and `validate` calls it on live audio: train/serve parity by construction.
+ */
+export interface GateFeatureSpec {
+  logMel: LogMelParams;
+  windows: WindowPlan;
+  /** Frame length and hop (samples) of the meyda spectral descriptors; frame must be a power of two. */
+  meyda: { frame: number; hop: number };
+}
+
+export const MEYDA_FEATURES = ['spectralFlatness', 'spectralCentroid', 'spectralRolloff', 'zcr'] as const;
+
+/** Feature names in vector order, for the manifest and the report. */
+export function gateFeatureNames(spec: GateFeatureSpec): string[] {
+  const { nMels } = spec.logMel;
+  const bands = (what: string) => Array.from({ length: nMels }, (_, m) => `${what}_mel${m}`);
+  return [
+    ...bands('mean'),
+    ...bands('std'),
+    ...bands('delta'),
+    'frame_energy_std',
+    ...MEYDA_FEATURES.flatMap((f) => [`${f}_mean`, `${f}_std`]),
+  ];
+}
+
+export interface GateFeatureBatch {
+  /** `count × dims` float32 values, window-major. */
+  data: Float32Array;
+  count: number;
+  dims: number;
+}
+
+/**
+ * After removing the recording's DC offset, per window: for each mel band of a level-independent log-mel image (dB below
+ * the window's loudest bin) its mean, standard deviation and mean absolute
+ * frame-to-frame change (cries are loud, harmonic and strongly modulated);
+ * the spread of frame energy; and mean/std of meyda's spectral flatness,
+ * centroid, roll-off (both as fractions of the band) and zero-crossing rate.
+ */
+export function gateFeatures(samples: Float32Array, spec: GateFeatureSpec, logMel = new LogMel(spec.logMel)): GateFeatureBatch {
+  const { sampleRate, nMels, frames } = spec.logMel;
+  // Remove the recording's DC offset first: a constant bias would be the loudest
+  // "bin" of every window and push the cry's bands down the dB scale.
+  let dc = 0;
+  for (const x of samples) dc += x;
+  dc /= Math.max(1, samples.length);
+  const centred = dc === 0 ? samples : samples.map((x) => x - dc);
+  const windows = cutWindows(centred, sampleRate, spec.windows);
+  const dims = 3 * nMels + 1 + 2 * MEYDA_FEATURES.length;
+  const data = new Float32Array(windows.length * dims);
+  windows.forEach((window, w) => {
+    const mel = logMel.compute(window);
+    const out = data.subarray(w * dims, (w + 1) * dims);
+    const frameEnergy = new Float64Array(frames).fill(-Infinity);
+    for (let m = 0; m < nMels; m++) {
+      const row = mel.subarray(m * frames, (m + 1) * frames);
+      let sum = 0;
+      let sumSq = 0;
+      let delta = 0;
+      for (let t = 0; t < frames; t++) {
+        const v = row[t] as number;
+        sum += v;
+        sumSq += v * v;
+        if (t > 0) delta += Math.abs(v - (row[t - 1] as number));
+        if (v > (frameEnergy[t] as number)) frameEnergy[t] = v;
+      }
+      const mean = sum / frames;
+      // Scaled to roughly unit range: dB / 80 (the floor is −80 dB).
+      out[m] = mean / 80;
+      out[nMels + m] = Math.sqrt(Math.max(0, sumSq / frames - mean * mean)) / 80;
+      out[2 * nMels + m] = delta / (frames - 1) / 80;
+    }
+    out[3 * nMels] = std(frameEnergy) / 80;
+    const descriptors = meydaDescriptors(window, sampleRate, spec.meyda);
+    MEYDA_FEATURES.forEach((_, k) => {
+      const values = descriptors[k] as number[];
+      out[3 * nMels + 1 + 2 * k] = values.length ? mean(values) : 0;
+      out[3 * nMels + 2 + 2 * k] = values.length ? std(values) : 0;
+    });
+  });
+  return { data, count: windows.length, dims };
+}
+
+function meydaDescriptors(window: Float32Array, sampleRate: number, { frame, hop }: GateFeatureSpec['meyda']): number[][] {
+  Meyda.bufferSize = frame;
+  Meyda.sampleRate = sampleRate;
+  const bins = frame / 2;
+  const out: number[][] = MEYDA_FEATURES.map(() => []);
+  const buffer = new Float32Array(frame);
+  for (let start = 0; start + frame <= window.length; start += hop) {
+    buffer.set(window.subarray(start, start + frame));
+    let energy = 0;
+    for (const x of buffer) energy += x * x;
+    // Digital silence (padding) has no spectrum to describe.
+    if (energy < 1e-10 * frame) continue;
+    const f = Meyda.extract([...MEYDA_FEATURES], buffer) as Record<(typeof MEYDA_FEATURES)[number], number> | null;
+    if (!f) continue;
+    const values = [f.spectralFlatness, f.spectralCentroid / bins, f.spectralRolloff / (sampleRate / 2), f.zcr / frame];
+    values.forEach((v, k) => out[k]!.push(Number.isFinite(v) ? v : 0));
+  }
+  return out;
+}
+
+function mean(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i] as number;
+  return s / values.length;
+}
+
+function std(values: ArrayLike<number>): number {
+  const m = mean(values);
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += ((values[i] as number) - m) ** 2;
+  return Math.sqrt(s / values.length);
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Trains, evaluates and exports the cry detector of the quality gate in one go:
+#   bash training/train_gate.sh [extra train_gate.py options, e.g. --epochs 20]
+# Needs ../shared/datasets/{donateacry,esc50-subset,free-spoken-digit} (or DATASETS_DIR).
+# Fixed seeds; writes models/cry-gate-v1/ and training/reports/cry-gate-v1.md.
+set -euo pipefail
+started=$(date +%s)
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+datasets="${DATASETS_DIR:-../shared/datasets}"
+venv=training/.venv
+
+if [[ ! -x $venv/bin/python ]]; then
+  "${PYTHON:-python3}" -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check torch==2.13.0
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r training/requirements.txt
+
+# Features come from the worker's own TypeScript code (audio/gate-features.ts), never from Python.
+npx tsx training/dump-gate-features.ts "$datasets" training/configs/gate.json training/cache/gate
+
+PYTHONHASHSEED=0 "$venv/bin/python" training/train_gate.py \
+  --config training/configs/gate.json \
+  --cache training/cache/gate \
+  --esc-csv "$datasets/esc50-subset/esc50.csv" \
+  --out models/cry-gate-v1 \
+  --report training/reports/cry-gate-v1.md \
+  --started-at "$started" \
+  "$@"
+echo "train_gate.sh finished in $(( $(date +%s) - started )) s"
