@@ -4,9 +4,10 @@
  * `worker/main.ts` and `bot/main.ts`, configured by environment), a private
  * PostgreSQL cluster and a Temporal dev server that keeps its database file.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { chown, mkdir } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,16 @@ import { isListening, startDevServer, type DevServer } from '../../app/temporal-
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
+
+/**
+ * Last-resort stops for when the suite's process exits without closing what it
+ * started (an uncaught error, a timed-out test run): a daemonised PostgreSQL or
+ * a worker would outlive it. Synchronous, as 'exit' handlers must be.
+ */
+const atExit = new Set<() => void>();
+process.once('exit', () => {
+  for (const stop of atExit) stop();
+});
 
 /** What a worker or bot process is pointed at. */
 export interface ServiceEnv {
@@ -89,6 +100,9 @@ export async function spawnService(kind: ServiceKind, name: string, env: Service
   });
   const logFile = join(logDir, `${name}.log`);
   const service = new Service(name, child, logFile);
+  const kill = () => child.kill('SIGKILL');
+  atExit.add(kill);
+  void service.exited.then(() => atExit.delete(kill));
   const log = createWriteStream(logFile);
   let partial = '';
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -146,6 +160,8 @@ export interface Postgres {
   start(): Promise<void>;
   /** A fast shutdown: connections are cut, as when the server restarts under load. */
   stop(): Promise<void>;
+  /** Stops it for good and deletes its data. */
+  close(): Promise<void>;
 }
 
 /**
@@ -153,27 +169,42 @@ export interface Postgres {
  * when we are root, since initdb refuses root) on its own port and socket
  * folder; the embedded PGlite when no PostgreSQL binaries are installed.
  */
-export async function privatePostgres(dir: string, port: number): Promise<Postgres> {
-  const initdb = await which('initdb');
-  if (!initdb) return embeddedPostgres(join(dir, 'pglite'), port);
+export async function privatePostgres(port: number): Promise<Postgres> {
+  // Directly under the temporary folder, so that the postgres user can reach it.
+  const dir = await mkdtemp(join(tmpdir(), 'whycry-faults-pg-'));
+  const initdb = which('initdb');
+  if (!initdb) return embeddedPostgres(dir, port);
   const data = join(dir, 'pgdata');
   const asRoot = process.getuid?.() === 0;
-  await mkdir(dir, { recursive: true });
   if (asRoot) {
-    const { stdout } = await run('id', ['-u', 'postgres']);
-    const uid = Number(stdout.trim());
-    await chown(dir, uid, Number((await run('id', ['-g', 'postgres'])).stdout.trim()));
+    const id = async (flag: string) => Number((await run('id', [flag, 'postgres'])).stdout.trim());
+    await chown(dir, await id('-u'), await id('-g'));
   }
-  const as = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args));
+  const asPostgres = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
+  const as = (cmd: string, args: string[]) => run(...asPostgres(cmd, args));
   await as(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const pgCtl = join(initdb, '..', 'pg_ctl');
   // Durability is not under test here (no OS crash), so skip fsync: the machine is shared.
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  const stopArgs = (mode: string) => ['-D', data, '-m', mode, '-w', 'stop'];
+  const emergencyStop = () => {
+    try {
+      execFileSync(...asPostgres(pgCtl, stopArgs('immediate')), { stdio: 'ignore' });
+    } catch {
+      // Already stopped (mid-outage): nothing to do.
+    }
+  };
+  atExit.add(emergencyStop);
   const pg: Postgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     describe: `private PostgreSQL cluster on 127.0.0.1:${port}`,
     start: () => as(pgCtl, ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', 'start']).then(() => undefined),
-    stop: () => as(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']).then(() => undefined),
+    stop: () => as(pgCtl, stopArgs('fast')).then(() => undefined),
+    async close() {
+      atExit.delete(emergencyStop);
+      await pg.stop().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
   };
   await pg.start();
   return pg;
@@ -185,18 +216,22 @@ async function embeddedPostgres(dir: string, port: number): Promise<Postgres> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     describe: `embedded PGlite on 127.0.0.1:${port} (no PostgreSQL binaries here)`,
     async start() {
-      server = await startEmbeddedPostgres(dir, port);
+      server = await startEmbeddedPostgres(join(dir, 'pglite'), port);
     },
     async stop() {
       await server?.stop();
       server = undefined;
+    },
+    async close() {
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
     },
   };
   await pg.start();
   return pg;
 }
 
-async function which(command: string): Promise<string | undefined> {
+function which(command: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
   return dirs.map((d) => join(d, command)).find((p) => existsSync(p));
 }
