@@ -6,21 +6,11 @@ import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { gateFeatures, type GateFeatureBatch } from '../audio/gate-features.js';
 import { LogMel } from '../audio/logmel.js';
+import { LogMelParams } from './manifest.js';
 import { ModelIntegrityError } from './model-integrity.js';
 
 /** The cry detector shipped with the worker unless `CryDetector.load` is given another folder. */
 export const DEFAULT_CRY_DETECTOR_DIR = fileURLToPath(new URL('./cry-gate-v1/', import.meta.url));
-
-const LogMelParams = z.object({
-  sampleRate: z.number().int().positive(),
-  nFft: z.number().int().positive(),
-  hopLength: z.number().int().positive(),
-  nMels: z.number().int().positive(),
-  fMin: z.number().min(0),
-  fMax: z.number().positive(),
-  frames: z.number().int().positive(),
-  topDb: z.number().positive(),
-});
 
 /** The manifest beside the cry detector: its features, input/output names, threshold and held-out numbers. */
 export const CryDetectorManifest = z.object({

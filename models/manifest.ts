@@ -7,6 +7,18 @@ const Metrics = z.object({
   macroAucOvr: z.number(),
 });
 
+/** Log-mel front-end parameters, as `audio/logmel.ts` takes them; every model manifest carries its own. */
+export const LogMelParams = z.object({
+  sampleRate: z.number().int().positive(),
+  nFft: z.number().int().positive(),
+  hopLength: z.number().int().positive(),
+  nMels: z.number().int().positive(),
+  fMin: z.number().min(0),
+  fMax: z.number().positive(),
+  frames: z.number().int().positive(),
+  topDb: z.number().positive(),
+});
+
 /** The manifest beside every shipped model: what it expects, what it was trained on, how good it is. */
 export const Manifest = z.object({
   version: z.string().min(1),
@@ -17,16 +29,7 @@ export const Manifest = z.object({
   output: z.object({ name: z.string() }),
   labels: z.array(z.string()).min(2),
   features: z.object({
-    logMel: z.object({
-      sampleRate: z.number().int().positive(),
-      nFft: z.number().int().positive(),
-      hopLength: z.number().int().positive(),
-      nMels: z.number().int().positive(),
-      fMin: z.number().min(0),
-      fMax: z.number().positive(),
-      frames: z.number().int().positive(),
-      topDb: z.number().positive(),
-    }),
+    logMel: LogMelParams,
     windows: z.object({
       seconds: z.number().positive(),
       hopSeconds: z.number().positive(),
