@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { AnalysisStore } from '../db/analyses.js';
 import { answerKeyboard } from '../bot/keyboards.js';
 import { messagesFor } from '../bot/locales/index.js';
@@ -5,10 +6,13 @@ import { renderAnswer } from '../bot/render.js';
 import type { Analysis, AnswerView, Feedback } from '../workflows/types.js';
 import { createPrivacyActivities } from './privacy.js';
 import type { Telegram } from './telegram.js';
+import type { Sessions } from '../worker/sessions.js';
 
 export interface SharedDeps {
   /** The task queue only this worker process polls; file stages are sent there. */
   workerTaskQueue: string;
+  /** This process's places for recordings; `workerSession` takes one. */
+  sessions: Pick<Sessions, 'admit' | 'size'>;
   modelVersion: string;
   store: AnalysisStore;
   telegram?: Telegram;
@@ -16,7 +20,7 @@ export interface SharedDeps {
 }
 
 /** Activities any worker can run: they touch the database and Telegram, not local files. */
-export function createSharedActivities({ workerTaskQueue, modelVersion, store, telegram, maxAudioSeconds }: SharedDeps) {
+export function createSharedActivities({ workerTaskQueue, sessions, modelVersion, store, telegram, maxAudioSeconds }: SharedDeps) {
   const elapsed = (since: number) => Math.round(performance.now() - since);
   const bot = () => {
     if (!telegram) throw new Error('this worker has no TELEGRAM_BOT_TOKEN');
@@ -24,7 +28,11 @@ export function createSharedActivities({ workerTaskQueue, modelVersion, store, t
   };
 
   return {
-    async workerSession() {
+    /** This worker's own task queue for a recording's file stages, if it has room for one more; else another worker is asked. */
+    async workerSession({ workflowId }: { workflowId: string }) {
+      if (!sessions.admit(workflowId)) {
+        throw ApplicationFailure.create({ type: 'WorkerBusy', message: `all ${sessions.size} places for recordings are taken on ${workerTaskQueue}` });
+      }
       return { taskQueue: workerTaskQueue, modelVersion };
     },
 

@@ -1,4 +1,4 @@
-import { Bot } from 'grammy';
+import { Bot, Composer } from 'grammy';
 import type { AnalysisStore } from '../db/analyses.js';
 import type { RateLimit } from '../db/rate-limit.js';
 import { buttons } from './buttons.js';
@@ -8,6 +8,10 @@ import { recordings } from './recordings.js';
 import type { ForgetStarter } from './start-forget.js';
 import type { RecordingStarter } from './start-recording.js';
 import type { TapSender } from './taps.js';
+import { onUpdateError, untilAvailable } from './until-available.js';
+
+/** How long one update waits for PostgreSQL and Temporal before the bot stops polling. */
+const WAIT_FOR_SERVICES_MS = 2 * 60_000;
 
 export interface BotDeps {
   token: string;
@@ -31,14 +35,15 @@ export function createBot({ token, apiRoot, store, startRecording, sendTap, star
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   const { donationRetentionMs } = conversation;
 
-  bot.use(chatSettings(store.settings));
-  bot.use(commands({ store, maxAudioSeconds: limits.maxAudioSeconds, donationRetentionMs }));
-  bot.use(recordings({ store, startRecording, limits, rateLimit, conversation, log }));
-  bot.use(buttons({ store, sendTap, startForget, donationRetentionMs }));
+  const handlers = new Composer<BotContext>();
+  handlers.use(chatSettings(store.settings));
+  handlers.use(commands({ store, maxAudioSeconds: limits.maxAudioSeconds, donationRetentionMs }));
+  handlers.use(recordings({ store, startRecording, limits, rateLimit, conversation, log }));
+  handlers.use(buttons({ store, sendTap, startForget, donationRetentionMs }));
   // In a family group people also talk to each other: only a private chat is told that its message was no recording.
-  bot.chatType('private').on('message', (ctx) => ctx.reply(ctx.m.notAudio));
+  handlers.chatType('private').on('message', (ctx) => ctx.reply(ctx.m.notAudio));
+  bot.use(untilAvailable(handlers, { giveUpMs: WAIT_FOR_SERVICES_MS, log }));
 
-  // A failing update must not stop the bot; Telegram will not resend it, so say so in the log.
-  bot.catch((err) => log('update failed', { updateId: err.ctx.update.update_id, error: err.error instanceof Error ? err.error.message : String(err.error) }));
+  bot.catch(onUpdateError(log));
   return bot;
 }

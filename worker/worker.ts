@@ -5,7 +5,9 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createFileActivities, type FileDeps } from '../activities/files.js';
 import { createSharedActivities } from '../activities/shared.js';
 import type { AnalysisStore } from '../db/analyses.js';
+import { heartbeatWhileRunning } from './heartbeat.js';
 import { analysisMetrics } from './metrics.js';
+import { Sessions } from './sessions.js';
 
 export interface WhycryWorkerOptions {
   connection: NativeConnection;
@@ -21,6 +23,15 @@ export interface WhycryWorkerOptions {
 const WORKFLOWS = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
+ * Recordings one process analyses at once. Decoding and inference are
+ * CPU-bound (more at once only queues them behind each other), downloads are
+ * not; eight keeps two cores busy while some recordings wait on the network.
+ */
+const RECORDINGS_AT_ONCE = 8;
+/** Longer than a recording's file stages can take (a download may take 2 min). */
+const SESSION_LEASE_MS = 3 * 60_000;
+
+/**
  * One whycry worker process = two Temporal workers:
  * - the shared task queue runs workflows and the activities any process can do
  *   (database, Telegram), and hands out this process's own queue;
@@ -29,6 +40,8 @@ const WORKFLOWS = fileURLToPath(new URL('../workflows/index.ts', import.meta.url
  */
 export async function createWhycryWorker(opts: WhycryWorkerOptions) {
   const workerTaskQueue = `${opts.taskQueue}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const sessions = new Sessions(RECORDINGS_AT_ONCE, SESSION_LEASE_MS);
+  const fileActivities = createFileActivities(opts.files);
   const workflows = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS };
   const shared = await Worker.create({
     connection: opts.connection,
@@ -38,6 +51,7 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     interceptors: { activity: [analysisMetrics] },
     activities: createSharedActivities({
       workerTaskQueue,
+      sessions,
       modelVersion: opts.files.model.manifest.version,
       store: opts.store,
       telegram: opts.files.telegram,
@@ -48,9 +62,19 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: workerTaskQueue,
-    activities: createFileActivities(opts.files),
-    // Decoding and inference are CPU-bound; more at once only queues them behind each other.
-    maxConcurrentActivityTaskExecutions: 4,
+    activities: {
+      ...fileActivities,
+      // The workflow always ends its file stages here (see workflows/recording.ts), which frees the recording's place.
+      async cleanup(args: { workflowId: string }) {
+        try {
+          await fileActivities.cleanup(args);
+        } finally {
+          sessions.release(args.workflowId);
+        }
+      },
+    },
+    interceptors: { activity: [heartbeatWhileRunning] },
+    maxConcurrentActivityTaskExecutions: sessions.size,
   });
   const shutdown = () => {
     for (const worker of [shared, files]) if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -14,10 +14,14 @@ export const database = proxyActivities<SharedActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 12 },
 });
 
-// Any worker answers this one; the answer is that worker's own task queue.
+// Any worker with room answers this one; the answer is that worker's own task
+// queue. A full worker declines (WorkerBusy) and the request goes back to the
+// shared queue at once, for whichever worker has room next; after ten minutes
+// of every worker full the recording is answered as failed rather than kept waiting.
 export const anyWorker = proxyActivities<SharedActivities>({
   startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 5 },
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '200ms', backoffCoefficient: 1.5, maximumInterval: '1s' },
 });
 
 // Fetching a donated recording again from Telegram and storing it: a file transfer, then a write.

@@ -98,13 +98,23 @@ type Timed = <T extends { ms: number }>(stage: Stage, run: Promise<T>) => Promis
 async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<Findings> {
   const { workflowId } = workflowInfo();
   for (let session = 1; ; session++) {
-    const { taskQueue, modelVersion } = await anyWorker.workerSession();
-    // A stage waiting 5 s for its worker means the worker is gone. Decoding and
-    // inference take well under a second; the download heartbeats as bytes
-    // arrive, so a slow but live transfer is told from a dead worker.
-    const onWorker = { taskQueue, scheduleToStartTimeout: '5s', retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [BAD_INPUT] } };
-    const files = proxyActivities<FileActivities>({ ...onWorker, startToCloseTimeout: '15s' });
-    const transfer = proxyActivities<FileActivities>({ ...onWorker, startToCloseTimeout: '2m', heartbeatTimeout: '5s' });
+    const place = await bestEffort('workerSession', anyWorker.workerSession({ workflowId }));
+    // Every worker full or gone for ten minutes: the parent hears so rather than waiting on.
+    if (!place) return { verdict: 'failed', modelVersion: 'none' };
+    const { taskQueue, modelVersion } = place;
+    // The worker took this recording only with room for it (worker/sessions.ts),
+    // so a stage waiting 5 s for it, or 5 s without a heartbeat from it (every
+    // stage beats each second while it runs), means the worker is gone.
+    const onWorker = {
+      taskQueue,
+      scheduleToStartTimeout: '5s',
+      heartbeatTimeout: '5s',
+      retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [BAD_INPUT] },
+    };
+    // Decoding and inference take well under a second; the bound is for a stage gone wrong.
+    const files = proxyActivities<FileActivities>({ ...onWorker, startToCloseTimeout: '30s' });
+    // A slow but moving transfer goes on; one that stops moving is the Telegram client's idle timeout to end.
+    const transfer = proxyActivities<FileActivities>({ ...onWorker, startToCloseTimeout: '2m' });
     try {
       const audio = await timed('download', transfer.download({ workflowId, source: input.source }));
       const checked = await timed('validate', files.validate({ workflowId, path: audio.path }));

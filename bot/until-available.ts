@@ -1,0 +1,81 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isGrpcServiceError } from '@temporalio/client';
+import type { BotError, Composer, MiddlewareFn } from 'grammy';
+import type { BotContext } from './context.js';
+
+/** Raised when PostgreSQL or Temporal stayed unreachable for the whole wait. */
+export class DependencyDown extends Error {
+  override readonly name = 'DependencyDown';
+}
+
+export interface AvailabilityOptions {
+  /** How long one update waits for the services before the bot gives up. */
+  giveUpMs: number;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+  log: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/**
+ * While PostgreSQL or Temporal is unreachable, the update is handled again
+ * once they answer, instead of failing: in long polling an update counts as
+ * confirmed once its handler has finished, failed or not, so a failure there
+ * would lose a parent's recording. grammY handles updates one at a time, so
+ * the bot stops fetching meanwhile and nothing later is confirmed either; a
+ * bot killed while it waits gets the same update again when it restarts.
+ * `handlers` run again from the start (grammY lets a middleware call `next`
+ * once only); they are safe to run again for one update: the rate limiter
+ * counts a message once and the workflow ID admits one start.
+ * After `giveUpMs` the error goes on as `DependencyDown`, which stops polling
+ * without confirming (see bot.ts).
+ */
+export function untilAvailable(handlers: Composer<BotContext>, { giveUpMs, firstDelayMs = 250, maxDelayMs = 5_000, log }: AvailabilityOptions): MiddlewareFn<BotContext> {
+  const handle = handlers.middleware();
+  return async (ctx, next) => {
+    const started = Date.now();
+    for (let delay = firstDelayMs; ; delay = Math.min(delay * 2, maxDelayMs)) {
+      try {
+        return await handle(ctx, next);
+      } catch (err) {
+        if (!isUnavailable(err)) throw err;
+        const waitedMs = Date.now() - started;
+        if (waitedMs >= giveUpMs) throw new DependencyDown(`still unreachable after ${waitedMs} ms: ${describe(err)}`, { cause: err });
+        log('waiting for services', { updateId: ctx.update.update_id, waitedMs, error: describe(err) });
+        await sleep(delay);
+      }
+    }
+  };
+}
+
+// PostgreSQL: connection refused or cut, or the server starting / shutting down
+// (SQLSTATE class 08 and 57P01–57P03). Temporal: the frontend unreachable.
+const PG_UNAVAILABLE = /^(08|57P0[1-3])/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+export function isUnavailable(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (isGrpcServiceError(e)) return e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED;
+    if (typeof code === 'string' && (PG_UNAVAILABLE.test(code) || NETWORK_CODES.has(code))) return true;
+    // node-postgres' own words when the server goes away mid-query or never answers
+    if (/^Connection terminated|timeout exceeded when trying to connect/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * The bot's error handler in long polling. A failing update must not stop the
+ * bot (Telegram will not resend it, so the log says so), except services down
+ * for minutes: then polling stops with the update unconfirmed, so it is
+ * fetched again when the bot restarts, rather than losing the recording.
+ */
+export function onUpdateError(log: AvailabilityOptions['log']) {
+  return (err: BotError<BotContext>) => {
+    if (err.error instanceof DependencyDown) throw err.error;
+    log('update failed', { updateId: err.ctx.update.update_id, error: describe(err.error) });
+  };
+}
+
+const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -1,0 +1,27 @@
+import type { Context } from '@temporalio/activity';
+import type { ActivityInterceptors } from '@temporalio/worker';
+
+/** Well inside the workflow's 5 s heartbeat timeout for the file stages. */
+const EVERY_MS = 1_000;
+
+/**
+ * Every file stage heartbeats while it runs, whatever it is doing (a getFile
+ * call, decoding, inference), so the workflow tells a dead worker from a busy
+ * one within its heartbeat timeout instead of waiting out a start-to-close
+ * timeout. A heartbeat says "this process is alive"; a transfer that stops
+ * moving is the Telegram client's idle timeout to catch.
+ */
+export function heartbeatWhileRunning(ctx: Context): ActivityInterceptors {
+  return {
+    inbound: {
+      async execute(input, next) {
+        const ticker = setInterval(() => ctx.heartbeat(), EVERY_MS);
+        try {
+          return await next(input);
+        } finally {
+          clearInterval(ticker);
+        }
+      },
+    },
+  };
+}
