@@ -57,9 +57,15 @@ export async function startStack(config: Config, log: (line: string) => void = c
       }
     }
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
-    // An idle client losing its server (a restart) must not crash the process; the next query reconnects.
-    pool.on('error', (err) => log(`database connection lost: ${err.message}`));
+    // A client losing its server (a restart) must not crash the process: an idle one
+    // reports through the pool, one in use through itself (its query fails anyway,
+    // and the pool replaces it); the next query reconnects.
+    const lost = (err: Error) => log(`database connection lost: ${err.message}`);
+    pool.on('error', lost);
+    pool.on('connect', (client) => client.on('error', lost));
     stops.push(() => pool.end());
+    // A process (re)started while the database restarts waits for it rather than exiting.
+    await until(`PostgreSQL at ${new URL(databaseUrl).host}`, () => pool.query('SELECT 1'), 60_000);
     const applied = await migrate(pool);
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
 
@@ -98,14 +104,19 @@ export async function prepareTemporal(address: string, namespace: string): Promi
 }
 
 /** A freshly started server accepts connections a moment before its namespace exists. */
-async function waitForNamespace(address: string, namespace: string, timeoutMs = 30_000): Promise<void> {
+function waitForNamespace(address: string, namespace: string): Promise<void> {
+  return until(`Temporal namespace ${namespace} at ${address}`, () => withConnection(address, (c) => c.workflowService.describeNamespace({ namespace })), 30_000);
+}
+
+/** Tries `attempt` every 250 ms until it succeeds, for at most `timeoutMs`. */
+async function until(what: string, attempt: () => Promise<unknown>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await withConnection(address, (c) => c.workflowService.describeNamespace({ namespace }));
+      await attempt();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal namespace ${namespace} not available at ${address}: ${(err as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`${what} not available: ${(err as Error).message}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

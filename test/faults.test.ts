@@ -9,18 +9,9 @@ import { runScenarios, type RunOptions, type ScenarioResult } from './faults/har
 import { machine, table } from './faults/report.js';
 import { SCENARIOS } from './faults/scenarios.js';
 import { startFaultStack, type FaultStack } from './faults/stack.js';
-import { PROMISES, type Invariant } from './faults/verdict.js';
+import { PROMISES } from './faults/verdict.js';
 
 const OPTIONS: RunOptions = { n: 6, rate: 4, seed: 1, deadlineMs: 120_000 };
-
-/**
- * Bugs this suite found in code it may not change, each with its reproduction in
- * test/faults/README.md. The test says "fails" until the bug is fixed; then it
- * passes, vitest reports the `it.fails` as failing, and the entry goes.
- */
-const KNOWN_BUGS: Record<string, Partial<Record<Invariant, string>>> = {
-  'postgres-restart': { lost: 'bot/start-recording.ts: hasMessage throws while PostgreSQL is down; bot.catch confirms the update' },
-};
 
 let stack: FaultStack | undefined;
 let results: ScenarioResult[] = [];
@@ -33,10 +24,9 @@ beforeAll(async () => {
 }, 900_000);
 afterAll(() => stack?.close(), 60_000);
 
-describe.each(SCENARIOS.map((s) => [s.name, s] as const))('%s', (name, scenario) => {
+describe.each(SCENARIOS.map((s) => s.name))('%s', (name) => {
   for (const { metric, promise, allowed } of PROMISES) {
-    const bug = KNOWN_BUGS[scenario.name]?.[metric];
-    (bug ? it.fails : it)(bug ? `${promise} — known bug: ${bug}` : promise, () => {
+    it(promise, () => {
       const result = results.find((r) => r.scenario === name)!;
       expect(result.metrics[metric], result.notes.join('; ')).toBeLessThanOrEqual(allowed(result));
     });
