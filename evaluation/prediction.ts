@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** A probability; averaging window probabilities in floats may pass 1 by an ulp. */
+const probability = z.number().min(0).max(1 + 1e-9);
+
 /**
  * One line of predictions.jsonl: the contract between this command and the
  * Python report (training/evalreport), which also reads out-of-fold
@@ -16,7 +19,7 @@ export const Prediction = z.object({
   kind: z.enum(['cry', 'non-cry']),
   gate: z.object({ verdict: z.string().min(1), score: z.number().nullable() }),
   /** Every label of the model with its probability; null when the gate stopped the recording. */
-  probabilities: z.record(z.string(), z.number().min(0).max(1)).nullable(),
+  probabilities: z.record(z.string(), probability).nullable(),
   notSure: z.boolean().nullable(),
   model: z.string().min(1),
   /** Decoded duration; null when the file never decoded. */

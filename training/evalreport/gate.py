@@ -8,11 +8,16 @@ NOT_DECODED = {"empty", "too_big", "too_long", "undecodable", "no_audio_track", 
 
 
 def rejection(rows: list[dict]) -> dict:
-    """How many of `rows` the gate stopped (any verdict but ok), with a Wilson interval and the verdicts."""
+    """How many of `rows` the gate stopped (any verdict but ok), with a Wilson interval and the verdicts; and,
+    apart, the cry detector's own share: it only hears what passed the simple checks (length, silence, clipping)."""
     rejected = [r for r in rows if r["gate"]["verdict"] != "ok"]
+    heard = [r for r in rows if r["gate"]["score"] is not None]
+    not_a_cry = sum(1 for r in heard if r["gate"]["verdict"] == "not_a_cry")
     return {"recordings": len(rows), "families": len({r["family"] for r in rows}), "rejected": len(rejected),
             "rate": len(rejected) / len(rows) if rows else None, "ci95": wilson(len(rejected), len(rows)),
-            "verdicts": dict(Counter(r["gate"]["verdict"] for r in rejected).most_common())}
+            "verdicts": dict(Counter(r["gate"]["verdict"] for r in rejected).most_common()),
+            "cryDetector": {"recordings": len(heard), "notACry": not_a_cry,
+                            "rate": not_a_cry / len(heard) if heard else None, "ci95": wilson(not_a_cry, len(heard))}}
 
 
 def gate_summary(rows: list[dict]) -> dict:

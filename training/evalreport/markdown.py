@@ -24,6 +24,10 @@ def _ci(ci, digits=3) -> str:
     return "" if not ci else f" [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
 
 
+def _rate(rate, ci) -> str:
+    return "n/a" if rate is None else f"{rate:.1%} [{ci[0]:.1%}, {ci[1]:.1%}]"
+
+
 def _versus_chance(name: str, metric: str, value: dict, chance: float) -> str:
     ci = value["ci95"]
     if not ci:
@@ -54,8 +58,9 @@ def write_markdown(path, m: dict, title: str, inputs: list[str], note: str | Non
         f"# {title}",
         "",
         f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `python -m evalreport` (training/evalreport) from "
-        + ", ".join(f"`{p}`" for p in inputs) + ". The first file is the model under evaluation; "
-        "the others are comparisons; the majority baseline is added by the report.",
+        + ", ".join(f"`{p}`" for p in inputs) + "."
+        + (" The first file is the model under evaluation, the others are comparisons." if len(inputs) > 1 else "")
+        + " The majority baseline is added by the report.",
         "",
     ]
     if note:
@@ -170,11 +175,12 @@ def write_markdown(path, m: dict, title: str, inputs: list[str], note: str | Non
         "## Quality gate",
         "",
         "A rejection is any verdict but `ok` (too short, silent, clipped, not a cry, or a file that would not decode). "
-        "Intervals are 95 % Wilson intervals over recordings; clips from one family or one speaker are correlated, "
-        "so the real uncertainty is somewhat wider.",
+        "The cry detector only hears what passed the simple checks before it (length, silence, clipping); its own "
+        "`not_a_cry` rate among those is in the last column. Intervals are 95 % Wilson intervals over recordings; "
+        "clips from one family or one speaker are correlated, so the real uncertainty is somewhat wider.",
         "",
-        "| set | source | recordings | rejected | rate | verdicts |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| set | source | recordings | rejected | rate | verdicts | reached the cry detector | its not-a-cry rate |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
         _gate_row("cries (false rejects)", "all", cries),
         *[_gate_row("cries (false rejects)", src, r) for src, r in cries["bySource"].items()],
         _gate_row("non-cries (rejects)", "all", non),
@@ -228,6 +234,8 @@ def write_markdown(path, m: dict, title: str, inputs: list[str], note: str | Non
 
 def _gate_row(kind: str, source: str, r: dict) -> str:
     if not r["recordings"]:
-        return f"| {kind} | {source} | 0 | | | |"
+        return f"| {kind} | {source} | 0 | | | | | |"
     verdicts = ", ".join(f"{v} {n}" for v, n in r["verdicts"].items()) or "—"
-    return f"| {kind} | {source} | {r['recordings']} | {r['rejected']} | {_pct(r['rate'])}{_ci(r['ci95'])} | {verdicts} |"
+    detector = r["cryDetector"]
+    return (f"| {kind} | {source} | {r['recordings']} | {r['rejected']} | {_rate(r['rate'], r['ci95'])} | {verdicts} | "
+            f"{detector['recordings']} | {_rate(detector['rate'], detector['ci95'])} |")

@@ -53,12 +53,13 @@ def _reliability(path: Path, y, probs, model) -> None:
         if b["count"]:
             top.bar(x, b["accuracy"], width=width * 0.9, color=COLOURS[0], alpha=0.8)
             top.plot(x, b["confidence"], "_", color="black", markersize=12)
-            top.text(x, b["accuracy"] + 0.02, f"n={b['count']}", ha="center", fontsize=8)
+            top.text(x, max(b["accuracy"], b["confidence"]) + 0.02, f"n={b['count']}", ha="center", fontsize=8)
     top.bar([], [], color=COLOURS[0], alpha=0.8, label="accuracy in bin")
     top.plot([], [], "_", color="black", markersize=12, label="mean confidence in bin")
-    top.set_ylim(0, 1.08)
+    top.set_ylim(0, 1.22)  # the band above 1 holds the legend, clear of the bars
+    top.set_yticks(np.linspace(0, 1, 6))
     top.set_ylabel("accuracy of the top label")
-    top.legend(loc="upper left")
+    top.legend(loc="upper left", ncol=3, fontsize=8)
     top.set_title(f"Reliability — {model} (15 bins)")
     bottom.bar(centres, [b["count"] for b in table], width=width * 0.9, color="grey")
     bottom.set_ylabel("recordings")
@@ -74,17 +75,16 @@ def _risk_coverage(path: Path, curves: dict) -> None:
     names = [n for n in curves["systems"] if n != curves["baseline"]]
     for colour, name in zip(COLOURS, names):
         y, probs = curves["systems"][name]
-        points = risk_coverage(y, probs)
-        ax.step([c for _, c, _ in points], [a for _, _, a in points], where="post", color=colour, label=name)
+        points = sorted((c, a) for _, c, a in risk_coverage(y, probs))
+        ax.plot([c for c, _ in points], [a for _, a in points], "-", marker=".", markersize=3, color=colour, label=name)
     y, probs = curves["systems"][curves["baseline"]]
     ax.axhline((probs.argmax(axis=1) == y).mean(), color="grey", linestyle=":", label=f"{curves['baseline']} (answers all)")
     rule = curves["notSure"]
     if rule and rule["accuracy"] is not None:
         ax.plot(rule["coverage"], rule["accuracy"], "*", color="crimson", markersize=16,
                 label=f"{curves['model']}'s not-sure rule: {rule['coverage']:.0%} answered, {rule['accuracy']:.0%} right")
-    elif rule:
-        ax.plot(0, 0, "*", color="crimson", markersize=16, clip_on=False,
-                label=f"{curves['model']}'s not-sure rule: answers none ({rule['answered']} recordings)")
+    elif rule:  # no accuracy to plot: the rule is a line at zero coverage
+        ax.axvline(0, color="crimson", linewidth=3, label=f"{curves['model']}'s not-sure rule: answers none of them")
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("coverage (share of recordings answered, threshold on the top probability)")
@@ -115,7 +115,8 @@ def _per_class(path: Path, metrics: dict) -> None:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("recall (95 % family-bootstrap interval)")
     ax.set_title("Per-class recall")
-    ax.legend(fontsize=9, loc="upper left")
+    # Below the axes: inside, the legend would hide bars.
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=min(4, len(systems) + 1), frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
