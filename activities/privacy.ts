@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { heartbeat } from '@temporalio/activity';
 import { languageOf } from '../bot/locales/index.js';
 import { renderForgotten } from '../bot/pages.js';
 import { escapeHtml } from '../bot/render.js';
@@ -29,7 +28,7 @@ export function createPrivacyActivities({ store, telegram }: PrivacyDeps) {
       const dir = await mkdtemp(join(tmpdir(), 'whycry-donation-'));
       try {
         const path = join(dir, 'audio');
-        await telegram().downloadFile(d.fileId, path, TELEGRAM_DOWNLOAD_LIMIT, () => heartbeat());
+        await telegram().downloadFile(d.fileId, path, TELEGRAM_DOWNLOAD_LIMIT);
         const kept = await store.donations.keep({ workflowId: d.workflowId, audio: await readFile(path), media: d.media, label: d.label, retentionMs: d.retentionMs });
         return { kept };
       } finally {

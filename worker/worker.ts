@@ -48,7 +48,7 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...workflows,
-    interceptors: { activity: [analysisMetrics] },
+    interceptors: { activity: [analysisMetrics, heartbeatWhileRunning] },
     activities: createSharedActivities({
       workerTaskQueue,
       sessions,

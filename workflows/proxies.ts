@@ -1,15 +1,21 @@
 import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { SharedActivities } from '../activities/shared.js';
 
+// Every activity heartbeats each second while it runs (worker/heartbeat.ts), so
+// one whose worker died is retried elsewhere after 5 s, not after its start-to-close.
+export const LIVENESS = { heartbeatTimeout: '5s' } as const;
+
 // Calls to Telegram: network trouble and 429s retry with backoff (a 429 carries
 // its own retry_after, which the activity passes on); a refusal does not.
 export const telegram = proxyActivities<SharedActivities>({
+  ...LIVENESS,
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
 });
 
 // The database may restart under load; keep trying for a few minutes, not forever.
 export const database = proxyActivities<SharedActivities>({
+  ...LIVENESS,
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 12 },
 });
@@ -26,6 +32,7 @@ export const anyWorker = proxyActivities<SharedActivities>({
 
 // Fetching a donated recording again from Telegram and storing it: a file transfer, then a write.
 export const donation = proxyActivities<SharedActivities>({
+  ...LIVENESS,
   startToCloseTimeout: '2m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
 });

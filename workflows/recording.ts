@@ -3,7 +3,7 @@ import type { FileActivities } from '../activities/files.js';
 import { converse, openingView } from './conversation.js';
 import { donationWorkflowId, recordingWorkflowId } from './ids.js';
 import { keepDonation } from './privacy.js';
-import { anyWorker, bestEffort, database, donation, telegram } from './proxies.js';
+import { anyWorker, bestEffort, database, donation, LIVENESS, telegram } from './proxies.js';
 import { CONFIDENCE, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
 import { BAD_INPUT, type Analysis, type AnswerView, type BadInputVerdict, type ConversationInput, type RecordingInput, type Stage } from './types.js';
 
@@ -103,12 +103,11 @@ async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<
     if (!place) return { verdict: 'failed', modelVersion: 'none' };
     const { taskQueue, modelVersion } = place;
     // The worker took this recording only with room for it (worker/sessions.ts),
-    // so a stage waiting 5 s for it, or 5 s without a heartbeat from it (every
-    // stage beats each second while it runs), means the worker is gone.
+    // so a stage waiting 5 s for it, or 5 s without a heartbeat from it, means the worker is gone.
     const onWorker = {
+      ...LIVENESS,
       taskQueue,
       scheduleToStartTimeout: '5s',
-      heartbeatTimeout: '5s',
       retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [BAD_INPUT] },
     };
     // Decoding and inference take well under a second; the bound is for a stage gone wrong.
