@@ -27,16 +27,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "metrics.json").write_text(json.dumps({"title": args.title, **metrics}, indent=2) + "\n")
     draw_all(args.out, metrics, curves)
-    write_markdown(args.out / "report.md", metrics, args.title, [_shown(p) for p in args.predictions], args.note)
+    write_markdown(args.out / "report.md", metrics, args.title, [run.shown for run in runs], args.note)
     print(f"report: {args.out / 'report.md'}")
-
-
-def _shown(path: Path) -> str:
-    """A path as the report shows it: relative to the working directory when inside it (no home folders in reports)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().parent))
-    except ValueError:
-        return path.name
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def evaluate(runs: list[Predictions], resamples: int = RESAMPLES, seed: int = SE
     constant[:, majority] = 1.0
 
     boot = family_bootstrap(s.y, s.families, {main.name: s.probs, baseline: constant}, [(main.name, baseline)], resamples, seed)
-    systems = [_system(main.name, str(main.path), s, s.probs, labels, boot["intervals"][main.name]),
+    systems = [_system(main.name, main.shown, s, s.probs, labels, boot["intervals"][main.name]),
                _system(baseline, None, s, constant, labels, boot["intervals"][baseline], flags=False)]
     differences = [_difference(main.name, baseline, len(s.y), s.families, boot["differences"][(main.name, baseline)])]
     curves = {"labels": labels, "systems": {main.name: (s.y, s.probs), baseline: (s.y, constant)},
@@ -30,7 +30,7 @@ def evaluate(runs: list[Predictions], resamples: int = RESAMPLES, seed: int = SE
     for other in runs[1:]:
         c = _aligned(other, labels)
         own = family_bootstrap(c.y, c.families, {other.name: c.probs}, n=resamples, seed=seed)
-        systems.append(_system(other.name, str(other.path), c, c.probs, labels, own["intervals"][other.name]))
+        systems.append(_system(other.name, other.shown, c, c.probs, labels, own["intervals"][other.name]))
         curves["systems"][other.name] = (c.y, c.probs)
         # Paired only on recordings both scored with the same label: a difference elsewhere is no comparison.
         where = {key: i for i, key in enumerate(c.keys)}

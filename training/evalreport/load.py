@@ -12,6 +12,7 @@ REQUIRED = ("recording", "family", "label", "source", "kind", "gate", "probabili
 class Predictions:
     name: str            # how the report names this model
     path: Path
+    shown: str           # the path as the report prints it
     rows: list[dict]     # every line, as read
     labels: list[str]    # the model's labels, in its own order
     by_stem: bool        # whether recordings are matched across files by file stem (else by their path)
@@ -72,4 +73,12 @@ def read(path: Path, names_taken: set[str]) -> Predictions:
     if name in names_taken:  # e.g. one model's own evaluation beside its out-of-fold predictions
         name = f"{name} ({path.stem})"
     names_taken.add(name)
-    return Predictions(name=name, path=path, rows=rows, labels=labels, by_stem=by_stem)
+    return Predictions(name=name, path=path, shown=shown(path), rows=rows, labels=labels, by_stem=by_stem)
+
+
+def shown(path: Path) -> str:
+    """Relative to the project root when inside it (reports name no home or temp folders), else the file name."""
+    try:
+        return str(path.resolve().relative_to(Path(__file__).resolve().parents[2]))
+    except ValueError:
+        return path.name
