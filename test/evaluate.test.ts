@@ -127,7 +127,9 @@ describe('recordings', () => {
 describe.skipIf(!existsSync(PYTHON))('the Python report (training/evalreport)', () => {
   it('writes report.md, the four figures and metrics.json from these predictions', async () => {
     const out = join(root, 'report');
-    await promisify(execFile)(PYTHON, ['-m', 'evalreport', '--predictions', join(root, 'predictions.jsonl'), '--out', out, '--title', 'fixture evaluation', '--resamples', '200'], { cwd: TRAINING });
+    // The same file again as a comparison: it must pair recording by recording and differ by exactly 0.
+    const predictions = join(root, 'predictions.jsonl');
+    await promisify(execFile)(PYTHON, ['-m', 'evalreport', '--predictions', predictions, '--predictions', predictions, '--out', out, '--title', 'fixture evaluation', '--resamples', '200'], { cwd: TRAINING });
     for (const file of ['report.md', 'confusion.png', 'reliability.png', 'risk-coverage.png', 'per-class-recall.png', 'metrics.json']) {
       expect((await stat(join(out, file))).size, file).toBeGreaterThan(500);
     }
@@ -137,7 +139,10 @@ describe.skipIf(!existsSync(PYTHON))('the Python report (training/evalreport)', 
     expect(metrics.unknownLabels).toEqual({ scared: 1 });
     expect(metrics.gate.rejectOnNonCries).toMatchObject({ recordings: 4, rejected: 4, verdicts: { not_a_cry: 2, empty: 1, undecodable: 1 } });
     expect(metrics.gate.falseRejectOnCries.recordings).toBe(5);
-    expect(metrics.systems.map((s: { name: string }) => s.name)).toEqual([model.manifest.version, expect.stringMatching(/^always "/)]);
+    const version = model.manifest.version;
+    expect(metrics.systems.map((s: { name: string }) => s.name)).toEqual([version, expect.stringMatching(/^always "/), `${version} (predictions)`]);
+    const versusItself = metrics.differences.find((d: { versus: string }) => d.versus === `${version} (predictions)`);
+    expect(versusItself).toMatchObject({ recordings: scored.length, balancedAccuracy: { value: 0, ci95: [0, 0] }, accuracy: { value: 0 } });
     expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('# fixture evaluation');
   });
 });

@@ -38,9 +38,6 @@ class Scored:
     families: np.ndarray   # [n] family id (resampling unit)
     not_sure: np.ndarray   # [n] the model's own "not sure" flag (None when the file has none)
 
-    def subset(self, index: np.ndarray) -> "Scored":
-        return Scored([self.keys[i] for i in index], self.y[index], self.probs[index], self.families[index], self.not_sure[index])
-
 
 def join_key(row: dict, by_stem: bool) -> str:
     """Recordings are matched across files by file name without folder or extension when those are unique
