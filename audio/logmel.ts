@@ -19,6 +19,8 @@ export interface LogMelParams {
  * Training dumps its features through this very function, so the model
  * sees the same numbers in training and in production by construction.
  * Returns `nMels × frames` values, mel-major; missing frames are zero-padded audio.
+ * `frames` defaults to the parameters' window length; the reason model passes a
+ * whole recording's frame count instead, so its dB scale is the recording's.
  */
 export class LogMel {
   private readonly fft: FFT;
@@ -33,8 +35,8 @@ export class LogMel {
     this.filters = slaneyMelFilters(params);
   }
 
-  compute(samples: Float32Array): Float32Array {
-    const { nFft, hopLength, nMels, frames, topDb } = this.params;
+  compute(samples: Float32Array, frames: number = this.params.frames): Float32Array {
+    const { nFft, hopLength, nMels, topDb } = this.params;
     const half = nFft / 2;
     const frame = new Array<number>(nFft);
     const spectrum = this.fft.createComplexArray() as number[];

@@ -1,0 +1,204 @@
+import { LogMel, type LogMelParams } from './logmel.js';
+import { trackPitch, type PitchParams } from './pitch.js';
+
+/**
+ * Front end of the reason model (reason-v2). Same band as the cry detector:
+ * audio decoded at 8 kHz (0–4 kHz), so Donate-a-cry's 8 kHz clips and Telegram's
+ * Opus voice notes look alike. The whole recording is analysed: one log-mel
+ * spectrogram on the recording's own dB scale, normalised per band by the
+ * recording's mean over its sounding frames, cut into overlapping windows, each
+ * summarised as a fixed vector with pitch (F0) and voicing statistics.
+ * Training dumps its features through this function (training/dump-reason-features.ts)
+ * and `preprocess` calls it on live audio: train/serve parity by construction.
+ */
+export interface ReasonFeatureSpec {
+  /** `frames` is the window length in log-mel frames. */
+  logMel: LogMelParams;
+  /** Windows over the recording's frames: length from `logMel.frames`, step in frames. */
+  windows: { hopFrames: number; maxWindows: number };
+  /** Frames within this many dB of the recording's loudest frame are "sounding". */
+  activeRangeDb: number;
+  pitch: PitchParams;
+}
+
+/** Feature groups in vector order; a model may use any subset (its manifest says which). */
+export const REASON_FEATURE_GROUPS = ['shape', 'deviation', 'spread', 'motion', 'dynamics', 'pitch'] as const;
+export type ReasonFeatureGroup = (typeof REASON_FEATURE_GROUPS)[number];
+
+const DYNAMICS = ['active_fraction', 'energy_std', 'centroid_mean', 'centroid_std'] as const;
+const PITCH = [
+  'voiced_fraction', 'f0_median', 'f0_p10', 'f0_p90', 'f0_std', 'f0_jump', 'clarity', 'high_fraction', 'voiced_runs_per_s',
+] as const;
+
+/** Names of every feature in vector order, with the group each belongs to. */
+export function reasonFeatureNames(spec: ReasonFeatureSpec): Array<{ name: string; group: ReasonFeatureGroup }> {
+  const bands = (group: ReasonFeatureGroup) => Array.from({ length: spec.logMel.nMels }, (_, m) => ({ name: `${group}_mel${m}`, group }));
+  return [
+    ...bands('shape'),
+    ...bands('deviation'),
+    ...bands('spread'),
+    ...bands('motion'),
+    ...DYNAMICS.map((name) => ({ name, group: 'dynamics' as const })),
+    ...PITCH.map((name) => ({ name, group: 'pitch' as const })),
+  ];
+}
+
+export interface ReasonFeatureBatch {
+  /** `count × dims` float32 values, window-major. */
+  data: Float32Array;
+  count: number;
+  dims: number;
+}
+
+/**
+ * Per window (log-mel values in dB below the recording's loudest bin, ÷ 80):
+ * - shape: each band's mean over sounding frames (the spectral envelope; carries the phone too),
+ * - deviation: the same minus the recording's own mean per band (per-recording normalisation:
+ *   what changes inside the recording, not the microphone),
+ * - spread: each band's standard deviation; motion: its mean |frame-to-frame change|,
+ * - dynamics: share of sounding frames, spread of frame level, mel centroid mean/std,
+ * - pitch: YIN F0 over sounding frames — voiced share, median/10th/90th percentile and spread
+ *   of log2(F0 / 400 Hz), mean |jump| between consecutive voiced frames (instability), clarity,
+ *   share above 750 Hz (hyperphonation) and voiced runs per second.
+ */
+export function reasonFeatures(samples: Float32Array, spec: ReasonFeatureSpec, logMel = new LogMel(spec.logMel)): ReasonFeatureBatch {
+  const { sampleRate, nMels, hopLength, frames: windowFrames } = spec.logMel;
+  let dc = 0;
+  for (const x of samples) dc += x;
+  dc /= Math.max(1, samples.length);
+  const centred = dc === 0 ? samples : samples.map((x) => x - dc);
+
+  const total = Math.floor(centred.length / hopLength) + 1;
+  const mel = logMel.compute(centred, total);
+  const { f0, clarity } = trackPitch(centred, sampleRate, total, spec.pitch);
+
+  // A frame's level: its loudest band (0 dB is the recording's loudest bin).
+  const level = new Float32Array(total).fill(-Infinity);
+  for (let m = 0; m < nMels; m++) for (let t = 0; t < total; t++) level[t] = Math.max(level[t] as number, mel[m * total + t] as number);
+  const active = Array.from(level, (l) => l > -spec.activeRangeDb);
+  const recordingMean = bandMeans(mel, nMels, total, 0, total, active);
+
+  const dims = 4 * nMels + DYNAMICS.length + PITCH.length;
+  const starts: number[] = [];
+  for (let start = 0; starts.length < spec.windows.maxWindows; start += spec.windows.hopFrames) {
+    // As audio/windows.ts: keep a window only when at least half of it is real audio, except the first.
+    if (start > 0 && start + windowFrames / 2 > total) break;
+    starts.push(start);
+  }
+  const data = new Float32Array(starts.length * dims);
+  starts.forEach((start, w) => {
+    const end = Math.min(total, start + windowFrames);
+    const out = data.subarray(w * dims, (w + 1) * dims);
+    const inWindow = active.slice(start, end);
+    const sounding = inWindow.some(Boolean) ? active : active.map(() => true);
+    const mean = bandMeans(mel, nMels, total, start, end, sounding);
+    const n = end - start;
+    for (let m = 0; m < nMels; m++) {
+      let sumSq = 0;
+      let count = 0;
+      let motion = 0;
+      for (let t = start; t < end; t++) {
+        const v = mel[m * total + t] as number;
+        if (sounding[t]) {
+          sumSq += (v - (mean[m] as number)) ** 2;
+          count++;
+        }
+        if (t > start) motion += Math.abs(v - (mel[m * total + t - 1] as number));
+      }
+      out[m] = (mean[m] as number) / 80;
+      out[nMels + m] = ((mean[m] as number) - (recordingMean[m] as number)) / 80;
+      out[2 * nMels + m] = Math.sqrt(sumSq / Math.max(1, count)) / 80;
+      out[3 * nMels + m] = motion / Math.max(1, n - 1) / 80;
+    }
+    const levels: number[] = [];
+    const centroids: number[] = [];
+    for (let t = start; t < end; t++) {
+      if (!sounding[t]) continue;
+      levels.push(level[t] as number);
+      let weight = 0;
+      let moment = 0;
+      for (let m = 0; m < nMels; m++) {
+        const p = 10 ** ((mel[m * total + t] as number) / 10);
+        weight += p;
+        moment += p * m;
+      }
+      centroids.push(weight > 0 ? moment / weight / (nMels - 1) : 0);
+    }
+    let at = 4 * nMels;
+    out[at++] = inWindow.filter(Boolean).length / Math.max(1, n);
+    out[at++] = std(levels) / 80;
+    out[at++] = meanOf(centroids);
+    out[at++] = std(centroids);
+    out.set(pitchSummary(f0, clarity, sounding, start, end, sampleRate / hopLength), at);
+  });
+  return { data, count: starts.length, dims };
+}
+
+function pitchSummary(f0: Float32Array, clarity: Float32Array, sounding: boolean[], start: number, end: number, framesPerSecond: number): number[] {
+  const logs: number[] = [];
+  const clear: number[] = [];
+  let jumps = 0;
+  let jumpSum = 0;
+  let runs = 0;
+  let soundingFrames = 0;
+  let previous = 0;
+  for (let t = start; t < end; t++) {
+    if (!sounding[t]) {
+      previous = 0;
+      continue;
+    }
+    soundingFrames++;
+    const f = f0[t] as number;
+    if (f <= 0) {
+      previous = 0;
+      continue;
+    }
+    const octaves = Math.log2(f / 400);
+    if (previous === 0) runs++;
+    else {
+      // An octave error is a tracking artefact, not instability: cap the jump.
+      jumpSum += Math.min(0.5, Math.abs(octaves - Math.log2(previous / 400)));
+      jumps++;
+    }
+    logs.push(octaves);
+    clear.push(clarity[t] as number);
+    previous = f;
+  }
+  if (logs.length === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const sorted = [...logs].sort((a, b) => a - b);
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+  const high = logs.filter((o) => o > Math.log2(750 / 400)).length;
+  return [
+    logs.length / Math.max(1, soundingFrames),
+    q(0.5),
+    q(0.1),
+    q(0.9),
+    std(logs),
+    jumps ? jumpSum / jumps : 0,
+    meanOf(clear),
+    high / logs.length,
+    (runs * framesPerSecond) / Math.max(1, end - start),
+  ];
+}
+
+/** Mean dB of each band over the frames in [start, end) that `use` selects. */
+function bandMeans(mel: Float32Array, nMels: number, total: number, start: number, end: number, use: boolean[]): Float64Array {
+  const out = new Float64Array(nMels);
+  let count = 0;
+  for (let t = start; t < end; t++) if (use[t]) count++;
+  for (let m = 0; m < nMels; m++) {
+    let sum = 0;
+    for (let t = start; t < end; t++) if (use[t]) sum += mel[m * total + t] as number;
+    out[m] = count ? sum / count : -80;
+  }
+  return out;
+}
+
+function meanOf(values: number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+}
+
+function std(values: number[]): number {
+  const m = meanOf(values);
+  return values.length ? Math.sqrt(values.reduce((s, v) => s + (v - m) ** 2, 0) / values.length) : 0;
+}

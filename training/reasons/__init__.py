@@ -1,0 +1,1 @@
+"""reason-v2: grouped evaluation, candidates, calibration, abstention and export."""
