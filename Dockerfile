@@ -34,7 +34,7 @@ RUN npm ci --include=dev --no-audit --no-fund \
       console.log('native dependencies OK');"
 
 # The sources (see .dockerignore for what stays out), including models/, which
-# holds the ONNX model and its manifest (MODEL_DIR, default models/seed-v1).
+# holds the ONNX model and its manifest (MODEL_DIR, default models/reason-v2).
 # Everything stays owned by root: the app only reads it.
 COPY . .
 

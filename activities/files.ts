@@ -3,7 +3,6 @@ import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { heartbeat } from '@temporalio/activity';
 import { decodeAudio, DecodeError } from '../audio/decode.js';
-import { extractFeatures } from '../audio/features.js';
 import { judgeQuality, measureQuality, type QualityVerdict } from '../audio/quality.js';
 import type { ReasonModel } from '../models/reason-model.js';
 import type { Reason, RecordingSource } from '../workflows/types.js';
@@ -50,7 +49,9 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
 
     async validate({ workflowId, path }: { workflowId: string; path: string }) {
       const started = performance.now();
-      const { sampleRate } = model.manifest.features.logMel;
+      // One decode serves the quality checks, the cry detector and the reason model: all
+      // read the same 8 kHz band (0–4 kHz) that their training data was decoded to.
+      const { sampleRate } = model;
       let samples: Float32Array;
       try {
         ({ samples } = await decodeAudio(path, sampleRate, { maxSeconds: limits.maxAudioSeconds, timeoutMs: 20_000 }));
@@ -62,11 +63,8 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
       if (measured === 'corrupt') return { verdict: 'corrupt' as const, ms: elapsed(started) };
       let verdict: QualityVerdict = judgeQuality(measured);
       if (verdict === 'ok') {
-        // The cry detector sees one band in training and serving: the file decoded
-        // again straight to its own rate (8 kHz, 0–4 kHz), as training decoded its data.
         const detector = model.cryDetector;
-        const { samples: narrow } = await decodeAudio(path, detector.sampleRate, { maxSeconds: limits.maxAudioSeconds, timeoutMs: 20_000 });
-        const cry = await detector.score(narrow);
+        const cry = await detector.score(samples);
         measured.cryScore = cry.score;
         measured.cryThreshold = detector.manifest.threshold;
         measured.cryDetector = detector.manifest.version;
@@ -80,7 +78,7 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
     async preprocess({ workflowId, pcmPath }: { workflowId: string; pcmPath: string }) {
       const started = performance.now();
       const samples = await readFloats(pcmPath);
-      const batch = extractFeatures(samples, model.manifest.features, model.logMel);
+      const batch = model.features(samples);
       const featuresPath = join(folderOf(workflowId), 'features.f32');
       await writeFile(featuresPath, new Uint8Array(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength));
       return { featuresPath, windows: batch.count, ms: elapsed(started) };

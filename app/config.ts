@@ -21,7 +21,7 @@ const Env = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   WORK_DIR: z.string().min(1).optional(),
-  MODEL_DIR: z.string().min(1).default('models/seed-v1'),
+  MODEL_DIR: z.string().min(1).default('models/reason-v2'),
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, 'looks like 123456:ABC-DEF…').optional(),
   TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
   BOT_MODE: z.enum(['polling', 'webhook']).default('polling'),

@@ -7,14 +7,13 @@
  * Latency is measured from the moment an update is available at the Bot API
  * server to the moment the answer (the edit of "listening…") is accepted by it.
  * The baseline, measured in the same run, is the same recording analysed
- * directly in this process (decode → features → inference, no Temporal, no
+ * directly in this process (decode → cry gate → features → inference, no Temporal, no
  * Telegram); the ratio shows what durability and messaging cost on top.
  */
 import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { decodeAudio } from '../audio/decode.js';
-import { extractFeatures } from '../audio/features.js';
 import { installTelemetry } from '../app/telemetry.js';
 import { ReasonModel } from '../models/reason-model.js';
 import { CRY_VOICE_NOTE } from '../test/support/audio.js';
@@ -34,8 +33,9 @@ const model = await ReasonModel.load(config.modelDir);
 const direct: number[] = [];
 for (let i = 0; i < 20; i++) {
   const started = performance.now();
-  const { samples } = await decodeAudio(CRY_VOICE_NOTE, model.manifest.features.logMel.sampleRate, { maxSeconds: 60, timeoutMs: 20_000 });
-  const batch = extractFeatures(samples, model.manifest.features, model.logMel);
+  const { samples } = await decodeAudio(CRY_VOICE_NOTE, model.sampleRate, { maxSeconds: 60, timeoutMs: 20_000 });
+  await model.cryDetector.score(samples);
+  const batch = model.features(samples);
   await model.predict(batch.data, batch.count);
   direct.push(performance.now() - started);
 }
@@ -84,7 +84,7 @@ console.log(`machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).t
 console.log(`recordings: ${N} voice notes (7 s OGG/Opus) at concurrency ${C}, model ${model.manifest.version}\n`);
 console.log(`end to end (update available → answer accepted): ${summarise(latencies)}`);
 console.log(`throughput: ${(N / wallSeconds).toFixed(2)} recordings/s (${wallSeconds.toFixed(1)} s wall)`);
-console.log(`baseline, direct decode+features+inference in-process: ${summarise(direct)}`);
+console.log(`baseline, direct decode+gate+features+inference in-process: ${summarise(direct)}`);
 console.log(`ratio end-to-end p50 / direct p50: ${(percentile(latencies, 50) / percentile(direct, 50)).toFixed(1)}×\n`);
 console.log('per activity (from the workflow histories):  queue wait p50 / p95   |   run p50 / p95  (ms)');
 for (const [type, { wait, run }] of stages) {

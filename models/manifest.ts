@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REASON_FEATURE_GROUPS } from '../audio/reason-features.js';
 
 const Metrics = z.object({
   accuracy: z.number(),
@@ -19,33 +20,71 @@ export const LogMelParams = z.object({
   topDb: z.number().positive(),
 });
 
-/** The manifest beside every shipped model: what it expects, what it was trained on, how good it is. */
-export const Manifest = z.object({
-  version: z.string().min(1),
-  createdAt: z.string(),
-  file: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  input: z.object({ name: z.string(), shape: z.array(z.number().int()) }),
-  output: z.object({ name: z.string() }),
-  labels: z.array(z.string()).min(2),
-  features: z.object({
-    logMel: LogMelParams,
-    windows: z.object({
-      seconds: z.number().positive(),
-      hopSeconds: z.number().positive(),
-      maxWindows: z.number().int().positive(),
-    }),
-  }),
-  calibration: z.object({ method: z.literal('temperature'), temperature: z.number().positive() }),
-  abstain: z.object({ minTopProbability: z.number().min(0).max(1) }).loose(),
-  training: z.object({ data: z.array(z.object({ name: z.string(), source: z.string(), license: z.string() }).loose()) }).loose(),
-  metrics: z
-    .object({
-      evaluation: z.string(),
-      model: Metrics.loose(),
-      baselineAlwaysHungry: Metrics.loose(),
-    })
-    .loose(),
+/** YIN pitch tracker parameters, as `audio/pitch.ts` takes them. */
+export const PitchParams = z.object({
+  fMin: z.number().positive(),
+  fMax: z.number().positive(),
+  frame: z.number().int().positive(),
+  hop: z.number().int().positive(),
+  threshold: z.number().gt(0).lt(1),
 });
+
+/**
+ * The reason model's front end (audio/reason-features.ts): sample rate and band,
+ * log-mel and window parameters, the per-recording normalisation, pitch tracker,
+ * and which feature groups the model reads. `preprocess` computes exactly this.
+ */
+export const ReasonFeatures = z
+  .object({
+    kind: z.literal('reason-summary-v1'),
+    logMel: LogMelParams,
+    windows: z.object({ hopFrames: z.number().int().positive(), maxWindows: z.number().int().positive() }),
+    activeRangeDb: z.number().positive(),
+    pitch: PitchParams,
+    normalisation: z.literal('recording-mean-per-band'),
+    band: z.object({ lowHz: z.number().min(0), highHz: z.number().positive() }),
+    groups: z.array(z.enum(REASON_FEATURE_GROUPS)).min(1),
+    dims: z.number().int().positive(),
+  })
+  .refine((f) => f.band.highHz <= f.logMel.sampleRate / 2 && f.logMel.fMax <= f.band.highHz, 'the band must fit the sample rate')
+  .refine((f) => f.pitch.hop === f.logMel.hopLength, 'pitch frames must line up with log-mel frames');
+
+/** The manifest beside every shipped reason model: what it expects, what it was trained on, how good it is. */
+export const Manifest = z
+  .object({
+    version: z.string().min(1),
+    createdAt: z.string(),
+    file: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    input: z.object({ name: z.string(), shape: z.tuple([z.literal(-1), z.number().int().positive()]) }),
+    output: z.object({ name: z.string() }),
+    labels: z.array(z.string()).min(2),
+    features: ReasonFeatures,
+    /** Window probabilities are averaged into the recording's. */
+    aggregation: z.literal('mean-probability'),
+    /** Per window: softmax(logits / temperature + logitShift); the shift restores the real class priors. */
+    calibration: z.object({
+      method: z.literal('prior-shift+temperature'),
+      logitShift: z.array(z.number()),
+      temperature: z.number().positive(),
+    }),
+    /** "Not sure" below this top probability; 1.0 means the model never names a reason on its own. */
+    abstain: z
+      .object({ minTopProbability: z.number().min(0).max(1), coverage: z.number().min(0).max(1), accuracyAtCoverage: z.number().nullable() })
+      .loose(),
+    training: z.object({ data: z.array(z.object({ name: z.string(), source: z.string(), license: z.string() }).loose()) }).loose(),
+    metrics: z
+      .object({
+        evaluation: z.string(),
+        model: Metrics.loose(),
+        baselineAlwaysHungry: Metrics.loose(),
+        seedRecipe: Metrics.loose(),
+        beatsBaselineAndSeed: z.boolean(),
+        ece: z.object({ before: z.number(), after: z.number() }),
+      })
+      .loose(),
+  })
+  .refine((m) => m.input.shape[1] === m.features.dims, 'the model input must take the whole feature vector')
+  .refine((m) => m.calibration.logitShift.length === m.labels.length, 'one logit shift per label');
 
 export type Manifest = z.infer<typeof Manifest>;

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LogMel } from '../audio/logmel.js';
+import { reasonFeatures, type ReasonFeatureBatch } from '../audio/reason-features.js';
 import { CryDetector, DEFAULT_CRY_DETECTOR_DIR } from './cry-detector.js';
 import { Manifest } from './manifest.js';
 import { ModelIntegrityError } from './model-integrity.js';
@@ -16,14 +17,15 @@ export interface Prediction {
 }
 
 /**
- * A shipped reason model: its manifest, its log-mel front end and one ONNX
- * session, created once per process and reused for every recording. It
- * carries the quality gate's cry detector (its own manifest and session),
- * loaded beside it, so whoever loads the reason model at start-up loads both
- * and a sha256 mismatch in either refuses to start.
+ * A shipped reason model: its manifest, its front end (audio/reason-features.ts)
+ * and one ONNX session, created once per process and reused for every
+ * recording. It carries the quality gate's cry detector (its own manifest and
+ * session), loaded beside it, so whoever loads the reason model at start-up
+ * loads both and a sha256 mismatch in either refuses to start. Both read audio
+ * decoded once, at the one sample rate they share.
  */
 export class ReasonModel {
-  readonly logMel: LogMel;
+  private readonly logMel: LogMel;
 
   private constructor(
     readonly manifest: Manifest,
@@ -31,6 +33,11 @@ export class ReasonModel {
     readonly cryDetector: CryDetector,
   ) {
     this.logMel = new LogMel(manifest.features.logMel);
+  }
+
+  /** The rate `validate` decodes at: the reason model's and the cry detector's (checked equal at load). */
+  get sampleRate(): number {
+    return this.manifest.features.logMel.sampleRate;
   }
 
   /**
@@ -45,9 +52,12 @@ export class ReasonModel {
     if (sha256 !== manifest.sha256) {
       throw new ModelIntegrityError(`${join(dir, manifest.file)} has sha256 ${sha256}, but its manifest says ${manifest.sha256}`);
     }
-    // Inference is a small part of the work per message; one thread leaves the other core to decoding.
     const cryDetector = await CryDetector.load(cryDetectorDir);
     try {
+      if (cryDetector.sampleRate !== manifest.features.logMel.sampleRate) {
+        throw new Error(`${manifest.version} reads ${manifest.features.logMel.sampleRate} Hz audio, the cry detector ${cryDetector.sampleRate} Hz: one decode must serve both`);
+      }
+      // Inference is a small part of the work per message; one thread leaves the other core to decoding.
       const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
       return new ReasonModel(manifest, session, cryDetector);
     } catch (err) {
@@ -56,10 +66,14 @@ export class ReasonModel {
     }
   }
 
-  /** Raw logits for `windows` log-mel images laid out window-major. */
+  /** The model's input for decoded samples (at `sampleRate`), exactly as training dumped it. */
+  features(samples: Float32Array): ReasonFeatureBatch {
+    return reasonFeatures(samples, this.manifest.features, this.logMel);
+  }
+
+  /** Raw logits for `windows` feature vectors laid out window-major. */
   async logits(features: Float32Array, windows: number): Promise<Float32Array> {
-    const { nMels, frames } = this.manifest.features.logMel;
-    const input = new ort.Tensor('float32', features, [windows, nMels, frames]);
+    const input = new ort.Tensor('float32', features, [windows, this.manifest.features.dims]);
     const output = await this.session.run({ [this.manifest.input.name]: input });
     return output[this.manifest.output.name]!.data as Float32Array;
   }
@@ -70,7 +84,8 @@ export class ReasonModel {
     const logits = await this.logits(features, windows);
     const mean = new Array<number>(labels.length).fill(0);
     for (let w = 0; w < windows; w++) {
-      const probabilities = softmax(logits.subarray(w * labels.length, (w + 1) * labels.length), calibration.temperature);
+      const z = logits.subarray(w * labels.length, (w + 1) * labels.length);
+      const probabilities = softmax(Array.from(z, (v, k) => v / calibration.temperature + calibration.logitShift[k]!));
       probabilities.forEach((p, k) => (mean[k]! += p / windows));
     }
     const reasons = labels.map((label, k) => ({ label, probability: mean[k]! })).sort((a, b) => b.probability - a.probability);
@@ -82,8 +97,7 @@ export class ReasonModel {
   }
 }
 
-function softmax(logits: Float32Array, temperature: number): number[] {
-  const scaled = Array.from(logits, (z) => z / temperature);
+function softmax(scaled: number[]): number[] {
   const max = Math.max(...scaled);
   const exps = scaled.map((z) => Math.exp(z - max));
   const total = exps.reduce((a, b) => a + b, 0);

@@ -106,11 +106,12 @@ describe('validate, preprocess, classify, cleanup', () => {
     const checked = await run(files.validate, { workflowId, path: audio.path });
     expect(checked.verdict).toBe('ok');
     const { pcmPath, quality } = checked as { pcmPath: string; quality: { seconds: number } };
-    expect((await stat(pcmPath)).size).toBe(Math.round(quality.seconds * 22050) * 4);
+    // One decode, at the rate the cry detector and the reason model share (8 kHz).
+    expect((await stat(pcmPath)).size).toBe(Math.round(quality.seconds * model.sampleRate) * 4);
 
     const features = await run(files.preprocess, { workflowId, pcmPath });
-    expect(features.windows).toBe(2);
-    expect((await stat(features.featuresPath)).size).toBe(2 * 128 * 200 * 4);
+    expect(features.windows).toBe(model.features(new Float32Array(Math.round(quality.seconds * model.sampleRate))).count);
+    expect((await stat(features.featuresPath)).size).toBe(features.windows * model.manifest.features.dims * 4);
 
     const scores = await run(files.classify, features);
     expect(scores.modelVersion).toBe(model.manifest.version);

@@ -121,10 +121,12 @@ describe('windows and features', () => {
   });
 });
 
-describe('quality gate', () => {
+// validate measures quality on the one 8 kHz decode the cry detector and the reason model read.
+describe('quality gate (at 8 kHz, as validate decodes)', () => {
+  const QSR = 8000;
   const judge = async (file: string) => {
-    const { samples } = await decodeAudio(file, SR, LIMITS);
-    const metrics = measureQuality(samples, SR);
+    const { samples } = await decodeAudio(file, QSR, LIMITS);
+    const metrics = measureQuality(samples, QSR);
     return metrics === 'corrupt' ? 'corrupt' : judgeQuality(metrics as QualityMetrics);
   };
 
@@ -141,14 +143,14 @@ describe('quality gate', () => {
   });
 
   it('calls a full-scale square wave clipped', async () => {
-    const square = Float32Array.from({ length: 3 * SR }, (_, i) => (Math.floor(i / 50) % 2 ? 1 : -1));
-    const metrics = measureQuality(square, SR);
+    const square = Float32Array.from({ length: 3 * QSR }, (_, i) => (Math.floor(i / 20) % 2 ? 1 : -1));
+    const metrics = measureQuality(square, QSR);
     expect(metrics !== 'corrupt' && judgeQuality(metrics)).toBe('clipped');
   });
 
   it('calls NaN samples corrupt', () => {
-    const samples = new Float32Array(SR).fill(0.1);
+    const samples = new Float32Array(QSR).fill(0.1);
     samples[100] = Number.NaN;
-    expect(measureQuality(samples, SR)).toBe('corrupt');
+    expect(measureQuality(samples, QSR)).toBe('corrupt');
   });
 });

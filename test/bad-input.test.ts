@@ -15,7 +15,7 @@ import { spawnWorkerProcess } from './support/worker-process.js';
 // The caps the pipeline enforces, checked here for every hostile input.
 const TIME_CAP_MS = 10_000; // ffmpeg is killed after 20 s; decoding stops 1 s past MAX_AUDIO_SECONDS
 // Worker + ffmpeg over the idle worker (≈ 430 MiB with both ONNX sessions loaded): input ≤ 20 MB,
-// decoded audio ≤ 61 s × 22 050 Hz × 4 B; the rest is V8 heap growth between collections.
+// decoded audio ≤ 61 s × 8 000 Hz × 4 B (one decode, at the models’ rate); the rest is V8 heap growth between collections.
 const MEMORY_OVER_IDLE_CAP_MIB = 300;
 
 let db: Awaited<ReturnType<typeof testDatabase>>;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Trains, evaluates and exports the seed model in one go:
-#   bash training/train.sh [extra train_seed.py options, e.g. --epochs 2]
+#   bash training/train_seed.sh [extra train_seed.py options, e.g. --epochs 2]
+# (the seed-v1 recipe, kept to reproduce training/reports/seed-v1.md; `npm run train` trains reason-v2)
 # Creates training/.venv on first use. Set DONATEACRY_DIR if the dataset is not at
 # ../shared/datasets/donateacry (relative to the project root).
 set -euo pipefail
@@ -28,4 +29,4 @@ PYTHONHASHSEED=0 "$venv/bin/python" training/train_seed.py \
   --report training/reports/seed-v1.md \
   --started-at "$started" \
   "$@"
-echo "train.sh finished in $(( $(date +%s) - started )) s"
+echo "train_seed.sh finished in $(( $(date +%s) - started )) s"

@@ -14,7 +14,7 @@ export const en = {
   listening: '🎧 Listening…',
 
   start: [
-    '👶 I listen to your baby’s cry and tell you the most likely reasons, how sure I am, and what to try.',
+    '👶 I listen to your baby’s cry, check that it is a clear cry, and help you work out what to try. Honestly: on babies it has never heard, my model cannot tell the reason from the sound alone, and I say so rather than guess.',
     '🩺 I am not a doctor and I do not diagnose: if your baby seems unwell, call one.',
     '⏱ Sound alone says little, so I ask the baby’s age and, under each answer, when they last fed and slept.',
     '',
@@ -65,7 +65,7 @@ export const en = {
     discomfort: ['Check the nappy, the clothes and the temperature: the chest or neck should feel warm, not hot or cold.', 'Look for a hair wrapped around a finger or toe; try another position.'],
   } as Record<string, string[]>,
   answerTitle: 'Most likely:',
-  notSure: '🤔 Not sure. From the sound alone I cannot tell the reason here: the numbers below are close to how often each reason is behind crying in general.',
+  notSure: '🤔 Not sure. Tested on babies it had never heard, my model could not tell reasons apart from the sound alone, so the numbers below are close to how often each reason is behind crying in general.',
   notSureWithContext: '🤔 Not sure from the sound alone: the order below comes mostly from what you told me.',
   tryFirst: 'Try first ({reason}):',
   reRecord: '🎙 For a clearer answer, record again: 5–15 s, phone close to the baby, a quiet room, no music or TV.',

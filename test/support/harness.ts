@@ -12,7 +12,7 @@ import { migrate } from '../../db/migrate.js';
 import { ReasonModel } from '../../models/reason-model.js';
 import { createWhycryWorker } from '../../worker/worker.js';
 
-export const MODEL_DIR = new URL('../../models/seed-v1/', import.meta.url).pathname;
+export const MODEL_DIR = new URL('../../models/reason-v2/', import.meta.url).pathname;
 export const LIMITS = { maxAudioSeconds: 60, maxFileBytes: 20 * 1024 * 1024 };
 
 /** Every table whycry writes; `reset()` empties them all. */
