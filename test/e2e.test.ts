@@ -22,7 +22,7 @@ async function pipeline(name: string, opts: { bots?: number } = {}) {
   return { taskQueue, worker, bots };
 }
 
-const answered = (chatId: number) => () => bed.api.messages(chatId).find((m) => /seed-v\d|model/.test(m.text ?? '') && !/Listening/.test(m.text ?? ''));
+const answered = (chatId: number) => () => bed.api.messages(chatId).find((m) => /(reason|seed)-v\d/.test(m.text ?? '') && !/Listening/.test(m.text ?? ''));
 const rowsFor = async (chatId: number) => (await bed.db.pool.query('SELECT * FROM analyses WHERE chat_id = $1', [chatId])).rows;
 
 describe('a voice message through Telegram, the bot, Temporal and PostgreSQL', () => {
