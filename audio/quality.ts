@@ -40,6 +40,12 @@ export interface QualityThresholds {
   maxClippedRatio: number;
 }
 
+/**
+ * `validate` measures at the models' shared 8 kHz (one decode); the thresholds hold there: every one
+ * of the 347 cleaned Donate-a-cry clips, sent as a voice note and decoded at 8 kHz, passes them
+ * (training/dump-reason-features.ts records each verdict), and test/audio.test.ts and
+ * test/bad-input.test.ts check silence, short, clipped and corrupt input at that rate.
+ */
 export const DEFAULT_THRESHOLDS: QualityThresholds = {
   // Under a second of recording, or half a second of sound, there is no cry to judge;
   // three real Donate-a-cry clips have only 0.65–1 s of loud crying and must pass.
