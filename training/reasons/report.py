@@ -35,7 +35,7 @@ def write_report(path: Path, *, version, labels, y, table, chosen, candidates, b
         f"# {version}: grouped evaluation of the reason model", "",
         f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `npm run train` on {machine}. "
         f"Run time {timing['total'] / 60:.1f} min in all (the Python part {timing['python'] / 60:.1f} min; "
-        "the seed recipe's out-of-fold predictions are reused from training/cache when present, ~14–20 min otherwise).", "",
+        "the seed recipe's out-of-fold predictions are reused from training/cache when present; recomputing them took 39 min on this machine while shared with other jobs).", "",
         f"Evaluation: 5-fold `StratifiedGroupKFold` grouped by family (app-install uuid, seed 2015), the same folds for every "
         f"model; {len(y)} cleaned Donate-a-cry recordings from {n_families} families, each scored **after a Telegram-style "
         "Opus round trip** (OGG/Opus 48 kHz mono 32 kb/s voip, decoded by audio/decode.ts). Intervals: 95 % percentile "
