@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { heartbeat } from '@temporalio/activity';
 import { decodeAudio, DecodeError } from '../audio/decode.js';
 import { judgeQuality, measureQuality, type QualityVerdict } from '../audio/quality.js';
 import type { ReasonModel } from '../models/reason-model.js';
@@ -39,8 +38,7 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
         if (!telegram) throw new Error('a Telegram recording reached a worker without TELEGRAM_BOT_TOKEN');
         // Refuse before any network call when Telegram already told us the size.
         if ((source.fileSize ?? 0) > limits.maxFileBytes) throw badInput('too_big', `${source.fileSize} bytes`);
-        heartbeat();
-        bytes = await telegram.downloadFile(source.fileId, path, limits.maxFileBytes, () => heartbeat());
+        bytes = await telegram.downloadFile(source.fileId, path, limits.maxFileBytes);
       }
       if (bytes === 0) throw badInput('empty', 'zero bytes');
       const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');

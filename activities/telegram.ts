@@ -50,7 +50,7 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
     },
 
     /** Downloads a file into `destination`, refusing anything over `maxBytes` before and while reading. */
-    async downloadFile(fileId: string, destination: string, maxBytes: number, onProgress: () => void = () => undefined): Promise<number> {
+    async downloadFile(fileId: string, destination: string, maxBytes: number): Promise<number> {
       const file = await call(() => api.getFile(fileId), badInputOn400);
       if (!file.file_path) throw badInput('file_unavailable', 'Telegram gave no file path');
       if ((file.file_size ?? 0) > maxBytes) throw badInput('too_big', `file is ${file.file_size} bytes`);
@@ -60,7 +60,6 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
       const moving = () => {
         clearTimeout(idle);
         idle = setTimeout(() => stalled.abort(), timeoutMs);
-        onProgress();
       };
       let bytes = 0;
       try {

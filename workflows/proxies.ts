@@ -7,10 +7,12 @@ export const LIVENESS = { heartbeatTimeout: '5s' } as const;
 
 // Calls to Telegram: network trouble and 429s retry with backoff (a 429 carries
 // its own retry_after, which the activity passes on); a refusal does not.
+export const TELEGRAM_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 } as const;
+
 export const telegram = proxyActivities<SharedActivities>({
   ...LIVENESS,
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+  retry: TELEGRAM_RETRY,
 });
 
 // The database may restart under load; keep trying for a few minutes, not forever.
@@ -34,7 +36,7 @@ export const anyWorker = proxyActivities<SharedActivities>({
 export const donation = proxyActivities<SharedActivities>({
   ...LIVENESS,
   startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+  retry: TELEGRAM_RETRY,
 });
 
 /**

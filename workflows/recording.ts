@@ -3,7 +3,7 @@ import type { FileActivities } from '../activities/files.js';
 import { converse, openingView } from './conversation.js';
 import { donationWorkflowId, recordingWorkflowId } from './ids.js';
 import { keepDonation } from './privacy.js';
-import { anyWorker, bestEffort, database, donation, LIVENESS, telegram } from './proxies.js';
+import { anyWorker, bestEffort, database, donation, LIVENESS, telegram, TELEGRAM_RETRY } from './proxies.js';
 import { CONFIDENCE, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
 import { BAD_INPUT, type Analysis, type AnswerView, type BadInputVerdict, type ConversationInput, type RecordingInput, type Stage } from './types.js';
 
@@ -104,16 +104,21 @@ async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<
     const { taskQueue, modelVersion } = place;
     // The worker took this recording only with room for it (worker/sessions.ts),
     // so a stage waiting 5 s for it, or 5 s without a heartbeat from it, means the worker is gone.
-    const onWorker = {
-      ...LIVENESS,
-      taskQueue,
-      scheduleToStartTimeout: '5s',
+    const onWorker = { ...LIVENESS, taskQueue, scheduleToStartTimeout: '5s' };
+    // Decoding and inference take well under a second; the bound is for a stage gone
+    // wrong, and a stage that failed three times on a readable file will fail again.
+    const files = proxyActivities<FileActivities>({
+      ...onWorker,
+      startToCloseTimeout: '30s',
       retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [BAD_INPUT] },
-    };
-    // Decoding and inference take well under a second; the bound is for a stage gone wrong.
-    const files = proxyActivities<FileActivities>({ ...onWorker, startToCloseTimeout: '30s' });
-    // A slow but moving transfer goes on; one that stops moving is the Telegram client's idle timeout to end.
-    const transfer = proxyActivities<FileActivities>({ ...onWorker, startToCloseTimeout: '2m' });
+    });
+    // The download talks to Telegram and retries as every Telegram call does. A slow
+    // but moving transfer goes on; one that stops moving is the client's idle timeout to end.
+    const transfer = proxyActivities<FileActivities>({
+      ...onWorker,
+      startToCloseTimeout: '2m',
+      retry: { ...TELEGRAM_RETRY, nonRetryableErrorTypes: [BAD_INPUT] },
+    });
     try {
       const audio = await timed('download', transfer.download({ workflowId, source: input.source }));
       const checked = await timed('validate', files.validate({ workflowId, path: audio.path }));
