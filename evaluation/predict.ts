@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileActivities, type FileDeps } from '../activities/files.js';
+import { toVoiceNote } from '../audio/voice-note.js';
 import type { ReasonModel } from '../models/reason-model.js';
 import { analyseFile } from './analyse.js';
 import type { Prediction } from './prediction.js';
 import type { Recording } from './recordings.js';
-import { toVoiceNote } from './voice-note.js';
 
 export interface PredictOptions {
   model: ReasonModel;

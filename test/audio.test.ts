@@ -6,7 +6,8 @@ import { extractFeatures } from '../audio/features.js';
 import { LogMel } from '../audio/logmel.js';
 import { judgeQuality, measureQuality, type QualityMetrics } from '../audio/quality.js';
 import { cutWindows } from '../audio/windows.js';
-import { CRY_VOICE_NOTE, CRY_WAV, VOICE_NOTE_ARGS, encode, hourOfSilence, scratch, synthesize } from './support/audio.js';
+import { CRY_VOICE_NOTE, CRY_WAV, encode, hourOfSilence, scratch, synthesize } from './support/audio.js';
+import { VOICE_NOTE_ARGS } from '../audio/voice-note.js';
 
 const SR = 22050;
 const LIMITS = { maxSeconds: 60, timeoutMs: 20_000 };

@@ -7,7 +7,8 @@ import { decodeAudio } from '../audio/decode.js';
 import { gateFeatures } from '../audio/gate-features.js';
 import { CryDetector, DEFAULT_CRY_DETECTOR_DIR } from '../models/cry-detector.js';
 import { ModelIntegrityError, ReasonModel } from '../models/reason-model.js';
-import { CRY_VOICE_NOTE, CRY_WAV, FIXTURES, VOICE_NOTE_ARGS, encode, scratch, synthesize } from './support/audio.js';
+import { CRY_VOICE_NOTE, CRY_WAV, FIXTURES, encode, scratch, synthesize } from './support/audio.js';
+import { VOICE_NOTE_ARGS } from '../audio/voice-note.js';
 import { LIMITS, MODEL_DIR } from './support/harness.js';
 
 interface Check {

@@ -5,7 +5,8 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { analyseRecording } from '../workflows/index.js';
 import type { Analysis } from '../workflows/types.js';
-import { CRY_VOICE_NOTE, VOICE_NOTE_ARGS, scratch, synthesize } from './support/audio.js';
+import { CRY_VOICE_NOTE, scratch, synthesize } from './support/audio.js';
+import { VOICE_NOTE_ARGS } from '../audio/voice-note.js';
 import { startTestWorker, temporalClient, testDatabase } from './support/harness.js';
 import { activityTrail } from './support/history.js';
 

@@ -28,6 +28,7 @@ import { decodeAudio } from '../audio/decode.js';
 import { ffmpegPath } from '../audio/ffmpeg.js';
 import { gateFeatures, type GateFeatureSpec } from '../audio/gate-features.js';
 import { LogMel } from '../audio/logmel.js';
+import { viaVoiceNote } from './voice-note.js';
 
 const run = promisify(execFile);
 const Config = z.object({ features: z.custom<GateFeatureSpec>((v) => typeof v === 'object' && v !== null) });
@@ -53,19 +54,6 @@ function add(samples: Float32Array, recording: string, group: string, source: st
   counts[source] = (counts[source] ?? 0) + 1;
 }
 
-// Telegram voice-note encoding (OGG/Opus 48 kHz, voip, 32 kb/s), as test/support/audio.ts makes it.
-const VOICE_NOTE_ARGS = ['-ac', '1', '-ar', '48000', '-c:a', 'libopus', '-b:a', '32k', '-application', 'voip'];
-const tmp = mkdtempSync(join(tmpdir(), 'whycry-gate-'));
-let encoded = 0;
-/** The same recording after an Opus voice-note round trip, decoded straight to the gate's rate. */
-async function viaOpus(path: string): Promise<Float32Array> {
-  const ogg = join(tmp, `${encoded++}.ogg`);
-  await run(ffmpegPath(), ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', path, ...VOICE_NOTE_ARGS, ogg]);
-  const { samples } = await decodeAudio(ogg, sr, limits);
-  rmSync(ogg);
-  return samples;
-}
-
 // Donate-a-cry, cleaned copy: every clip is a listened-to cry; each also as a voice note
 // (source donateacry-opus, same group, so a clip and its copy are always on one side).
 const cleaned = join(datasetsDir, 'donateacry', 'donateacry_corpus_cleaned_and_updated_data');
@@ -74,7 +62,7 @@ for (const label of readdirSync(cleaned, { withFileTypes: true }).filter((d) => 
     const { samples } = await decodeAudio(join(cleaned, label, file), sr, limits);
     const group = `dac:${file.slice(0, 36).toLowerCase()}`;
     add(samples, `donateacry/${label}/${file}`, group, 'donateacry', 1);
-    add(await viaOpus(join(cleaned, label, file)), `donateacry/${label}/${file}#opus`, group, 'donateacry-opus', 1);
+    add(await viaVoiceNote(join(cleaned, label, file), sr, limits), `donateacry/${label}/${file}#opus`, group, 'donateacry-opus', 1);
   }
 }
 
@@ -106,7 +94,7 @@ for (const [speaker, files] of [...bySpeaker].sort()) {
 }
 
 // Synthetic negatives, each its own group, each also as a voice note (source synthetic-opus).
-const synth = tmp;
+const synth = mkdtempSync(join(tmpdir(), 'whycry-gate-'));
 const sources: Array<[string, string[]]> = [];
 for (const colour of ['white', 'pink', 'brown']) {
   for (const [k, a] of [0.02, 0.1, 0.3, 0.8].entries()) sources.push([`anoisesrc=d=4:c=${colour}:a=${a}:r=${sr}:s=${k + 1}`, []]);
@@ -126,9 +114,9 @@ for (const [k, [source, args]] of sources.entries()) {
   const { samples } = await decodeAudio(path, sr, limits);
   const name = `synthetic/${source}${args.length ? ' ' + args.join(' ') : ''}`;
   add(samples, name, `synth:${k}`, 'synthetic', 0);
-  add(await viaOpus(path), `${name}#opus`, `synth:${k}`, 'synthetic-opus', 0);
+  add(await viaVoiceNote(path, sr, limits), `${name}#opus`, `synth:${k}`, 'synthetic-opus', 0);
 }
-rmSync(tmp, { recursive: true, force: true });
+rmSync(synth, { recursive: true, force: true });
 
 await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 writeFileSync(join(outDir, 'index.jsonl'), index.join('\n') + '\n');

@@ -1,19 +1,13 @@
 /**
- * A recording as Telegram would deliver it: re-encoded as a voice note (OGG/Opus,
- * mono, 48 kHz, 32 kb/s, voip — the settings test/support/audio.ts uses) with the
- * bundled ffmpeg, then decoded by the worker's own audio/decode.ts. Training and
- * evaluation use it so that out-of-fold scores are measured on what the bot hears.
+ * A recording as Telegram would deliver it: re-encoded as a voice note by
+ * audio/voice-note.ts, then decoded by the worker's own audio/decode.ts. Training
+ * uses it so that out-of-fold scores are measured on what the bot hears.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { decodeAudio, type DecodeLimits } from '../audio/decode.js';
-import { ffmpegPath } from '../audio/ffmpeg.js';
-
-const run = promisify(execFile);
-export const VOICE_NOTE_ARGS = ['-ac', '1', '-ar', '48000', '-c:a', 'libopus', '-b:a', '32k', '-application', 'voip'];
+import { toVoiceNote } from '../audio/voice-note.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'whycry-voice-note-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
@@ -22,7 +16,7 @@ let made = 0;
 /** Samples of `path` after an Opus voice-note round trip, decoded at `sampleRate`. */
 export async function viaVoiceNote(path: string, sampleRate: number, limits: DecodeLimits, inputArgs: string[] = []): Promise<Float32Array> {
   const ogg = join(scratch, `${made++}.ogg`);
-  await run(ffmpegPath(), ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...inputArgs, '-i', path, ...VOICE_NOTE_ARGS, ogg]);
+  await toVoiceNote(path, ogg, inputArgs);
   try {
     return (await decodeAudio(ogg, sampleRate, limits)).samples;
   } finally {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CRY_VOICE_NOTE, CRY_WAV, VOICE_NOTE_ARGS, encode, hourOfSilence, synthesize } from '../support/audio.js';
+import { CRY_VOICE_NOTE, CRY_WAV, encode, hourOfSilence, synthesize } from '../support/audio.js';
+import { VOICE_NOTE_ARGS } from '../../audio/voice-note.js';
 
 /** One hostile or broken input, and the verdict it must get when we know it for certain. */
 export interface BadInput {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ffmpegPath } from '../../audio/ffmpeg.js';
+import { VOICE_NOTE_ARGS } from '../../audio/voice-note.js';
 
 /** Real infant-cry recordings (Donate-a-cry, ODbL) committed as small fixtures; see test/fixtures/README.md. */
 export const FIXTURES = new URL('../fixtures/audio/', import.meta.url).pathname;
@@ -25,9 +26,6 @@ export async function synthesize(source: string, output: string, args: string[] 
   await run(ffmpegPath(), ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', source, ...args, output]);
   return output;
 }
-
-/** Telegram voice-note encoding: OGG/Opus, mono, 48 kHz, voice bitrate. */
-export const VOICE_NOTE_ARGS = ['-ac', '1', '-ar', '48000', '-c:a', 'libopus', '-b:a', '32k', '-application', 'voip'];
 
 /** A valid one-hour Opus file of silence (≈ 800 kB): ten seconds encoded once, then its packets repeated. */
 export async function hourOfSilence(dir: string): Promise<string> {
