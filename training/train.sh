@@ -12,17 +12,11 @@ started=$(date +%s)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 datasets="${DATASETS_DIR:-../shared/datasets}"
-venv=training/.venv
 cache=training/cache
 fresh_seed=0
 [[ "${1:-}" == "--fresh-seed" ]] && fresh_seed=1
 
-if [[ ! -x $venv/bin/python ]]; then
-  "${PYTHON:-python3}" -m venv "$venv"
-fi
-# torch first, pinned, on its own: an unpinned torch could fetch a CUDA build.
-"$venv/bin/pip" install --quiet --disable-pip-version-check torch==2.13.0
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r training/requirements.txt
+source training/venv.sh
 
 # Features come from the worker's own TypeScript code, never from Python.
 npx tsx training/dump-reason-features.ts "$datasets" training/configs/reason.json "$cache/reason"

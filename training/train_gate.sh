@@ -8,13 +8,8 @@ started=$(date +%s)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 datasets="${DATASETS_DIR:-../shared/datasets}"
-venv=training/.venv
 
-if [[ ! -x $venv/bin/python ]]; then
-  "${PYTHON:-python3}" -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check torch==2.13.0
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r training/requirements.txt
+source training/venv.sh
 
 # Features come from the worker's own TypeScript code (audio/gate-features.ts), never from Python.
 npx tsx training/dump-gate-features.ts "$datasets" training/configs/gate.json training/cache/gate
