@@ -4,7 +4,7 @@
         --train-cache training/cache/seed --eval-cache training/cache/seed-voice-note \
         --out training/cache/seed-oof.json
 
-Per fold: the seed CNN (training/seedcnn, same epochs and per-fold seeds as train_seed.py)
+Per fold: the seed CNN (training/seedcnn, the retired seed-v1's recipe: 10 epochs, seed 2015 + fold)
 is trained on the clean 22.05 kHz features of the other folds' recordings and scores the
 held-out recordings after the Opus voice-note round trip. Takes ~14 min on 2 cores, so
 train.sh reuses the output when it is newer than both caches.

@@ -2,8 +2,8 @@
 
 Folds are drawn over the cleaned Donate-a-cry recordings, sorted by path
 (label folder, then file: the order dump-features.ts writes them), with
-StratifiedGroupKFold grouped by family (app-install uuid) and a fixed seed —
-exactly what train_seed.py does, so the seed recipe's folds are these folds.
+StratifiedGroupKFold grouped by family (app-install uuid) and a fixed seed.
+seed_oof.py (the seed recipe) and train_reason.py both take their folds from here.
 """
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold

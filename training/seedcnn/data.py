@@ -10,11 +10,9 @@ import numpy as np
 class Dataset:
     windows: np.ndarray      # [n_windows, n_mels, frames] float32 log-mel dB
     window_rec: np.ndarray   # [n_windows] index of the recording a window belongs to
-    window_no: np.ndarray    # [n_windows] window number inside its recording
     recordings: list[str]    # recording path relative to the cleaned-data folder
     rec_label: np.ndarray    # [n_recordings] class index
     rec_family: np.ndarray   # [n_recordings] family (app-install uuid) as a string
-    labels: list[str]
 
     @property
     def window_label(self) -> np.ndarray:
@@ -39,11 +37,9 @@ def load(cache_dir: Path, labels: list[str], n_mels: int, frames: int) -> Datase
     return Dataset(
         windows=windows,
         window_rec=np.array(window_rec),
-        window_no=np.array([row["window"] for row in rows]),
         recordings=list(recordings),
         rec_label=np.array(rec_label),
         rec_family=np.array(rec_family),
-        labels=labels,
     )
 
 
