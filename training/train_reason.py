@@ -26,11 +26,13 @@ import onnxruntime as ort
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+from evalreport import metrics as mx  # noqa: E402
+from evalreport.bootstrap import family_resamples  # noqa: E402
 from reasons import calibrate  # noqa: E402
-from reasons import metrics as mx  # noqa: E402
 from reasons.candidates import CANDIDATES, Candidate  # noqa: E402
 from reasons.data import load  # noqa: E402
 from reasons.folds import SEED, family_folds  # noqa: E402
+from reasons.intervals import with_intervals  # noqa: E402
 from reasons.model import fit, window_logits, window_weights  # noqa: E402
 from reasons.report import write_report  # noqa: E402
 
@@ -83,10 +85,10 @@ def choose_abstention(y, probs, families, majority, resamples) -> dict:
     """Smallest top-probability threshold meeting the rule above; 1.0 (always "not sure") if none does."""
     curve = mx.risk_coverage(y, probs)
     conf, correct = probs.max(axis=1), probs.argmax(axis=1) == y
-    for point in curve:
-        if point["coverage"] < MIN_COVERAGE or point["accuracy"] < MIN_ACCURACY:
+    for threshold, coverage, accuracy in curve:
+        if coverage < MIN_COVERAGE or accuracy < MIN_ACCURACY:
             continue
-        answered = conf >= point["threshold"]
+        answered = conf >= threshold
         gains = []
         for idx in resamples:
             a = answered[idx]
@@ -94,10 +96,11 @@ def choose_abstention(y, probs, families, majority, resamples) -> dict:
                 gains.append(correct[idx][a].mean() - (y[idx][a] == majority).mean())
         low = float(np.percentile(gains, 2.5))
         if low > 0:
-            return point | {"gainOverMajorityCi95Low": low, "rule": "top ≥ threshold"}
-    best = max(curve, key=lambda p: (p["accuracy"], p["coverage"]))
+            return {"threshold": threshold, "coverage": coverage, "accuracy": accuracy,
+                    "gainOverMajorityCi95Low": low, "rule": "top ≥ threshold"}
+    threshold, coverage, accuracy = max(curve, key=lambda p: (p[2], p[1]))
     return {"threshold": 1.0, "coverage": 0.0, "accuracy": None, "rule": "always not sure",
-            "bestPointOnCurve": best}
+            "bestPointOnCurve": {"threshold": threshold, "coverage": coverage, "accuracy": accuracy}}
 
 
 def main() -> None:
@@ -142,7 +145,8 @@ def main() -> None:
             assert not set(win.family[train]) & set(win.family[test]), "a family sits on both sides"
             z[test] = window_logits(train_candidate(c, win, names, train, k, SEED + fold), win.x[test])
         oof_logits[c.name] = z[is_eval]
-        print(f"{c.name}: {mx.scores(y, calibrate.recording_probs(z[is_eval], eval_rec[is_eval], len(recs)))}", flush=True)
+        scores = mx.summary(y, calibrate.recording_probs(z[is_eval], eval_rec[is_eval], len(recs)))
+        print(f"{c.name}:", {m: scores[m] for m in mx.METRICS}, flush=True)
     ev_rec = eval_rec[is_eval]
 
     # 2. Everyone's recording probabilities on the same recordings and folds.
@@ -157,9 +161,9 @@ def main() -> None:
     # Pre-declared selection: highest out-of-fold macro AUC (ranking quality is what
     # calibration cannot add), ties broken by balanced accuracy.
     chosen = max(CANDIDATES, key=lambda c: (round(mx.macro_auc(y, probs[c.name]), 4),
-                                            mx.scores(y, probs[c.name])["balancedAccuracy"]))
-    resamples = mx.family_resamples(fam, BOOTSTRAP, SEED)
-    table = mx.with_intervals(y, probs, resamples, {c.name: ["always hungry", "seed recipe", PLATFORM] for c in CANDIDATES})
+                                            mx.summary(y, probs[c.name])["balancedAccuracy"]))
+    resamples = family_resamples(fam, BOOTSTRAP, SEED)
+    table = with_intervals(y, probs, resamples, {c.name: ["always hungry", "seed recipe", PLATFORM] for c in CANDIDATES})
     vs = [table["differences"][f"{chosen.name} − {ref}"] for ref in ("always hungry", "seed recipe")]
     better = all(d[m]["ci95"][0] > 0 for d in vs for m in ("balancedAccuracy", "macroAucOvr"))
     print(f"chosen {chosen.name}; beats both with intervals that say so: {better}", flush=True)
@@ -174,9 +178,9 @@ def main() -> None:
     # What the bot shows is the calibrated model: score it too, with intervals, beside the rest.
     shipped_name = f"{args.out.name} (calibrated, as shipped)"
     probs[shipped_name] = calibrated
-    table_shipped = mx.with_intervals(y, {"always hungry": probs["always hungry"], "seed recipe": probs["seed recipe"],
-                                          shipped_name: calibrated}, resamples,
-                                      {shipped_name: ["always hungry", "seed recipe"]})
+    table_shipped = with_intervals(y, {"always hungry": probs["always hungry"], "seed recipe": probs["seed recipe"],
+                                       shipped_name: calibrated}, resamples,
+                                   {shipped_name: ["always hungry", "seed recipe"]})
     table["models"][shipped_name] = table_shipped["models"][shipped_name]
     table["differences"].update(table_shipped["differences"])
     curve = mx.risk_coverage(y, calibrated)

@@ -8,18 +8,28 @@ RESAMPLES = 1000
 SEED = 2015
 
 
+def family_resamples(families: np.ndarray, n: int = RESAMPLES, seed: int = SEED) -> list[np.ndarray]:
+    """`n` resamples of whole families, as row indices (the same draws for the same families and seed)."""
+    rng = np.random.default_rng(seed)
+    uniq, inverse = np.unique(families, return_inverse=True)
+    members = [np.flatnonzero(inverse == f) for f in range(len(uniq))]
+    return [np.concatenate([members[f] for f in rng.integers(0, len(uniq), len(uniq))]) for _ in range(n)]
+
+
 def family_bootstrap(y: np.ndarray, families: np.ndarray, systems: dict[str, np.ndarray],
                      pairs: list[tuple[str, str]] = (), n: int = RESAMPLES, seed: int = SEED) -> dict:
     """Percentile intervals of each system's metrics and per-class recall, and of the paired differences
     a − b for each pair, all on the same resamples (so a difference keeps the pairing of recordings).
 
     `systems` maps a name to probabilities aligned with `y` and `families`."""
-    rng = np.random.default_rng(seed)
-    uniq, inverse = np.unique(families, return_inverse=True)
-    members = [np.flatnonzero(inverse == f) for f in range(len(uniq))]
+    return on_resamples(y, systems, family_resamples(families, n, seed), pairs)
+
+
+def on_resamples(y: np.ndarray, systems: dict[str, np.ndarray], resamples: list[np.ndarray],
+                 pairs: list[tuple[str, str]] = ()) -> dict:
+    """family_bootstrap on resamples drawn once by the caller (training reuses them for its abstention rule)."""
     draws = {name: {m: [] for m in METRICS} | {"recall": []} for name in systems}
-    for _ in range(n):
-        idx = np.concatenate([members[f] for f in rng.integers(0, len(uniq), len(uniq))])
+    for idx in resamples:
         for name, probs in systems.items():
             s = summary(y[idx], probs[idx])
             for m in METRICS:

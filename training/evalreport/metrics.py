@@ -1,8 +1,9 @@
 """Recording-level metrics of a reason model, in numpy so that 1000 bootstrap resamples take seconds.
 
-Same definitions as training/seedcnn/evaluate.py: balanced accuracy is the mean recall over the classes
-present; macro AUC is one-vs-rest, averaged over the classes that have both positives and negatives;
-ECE is top-label with equal-width bins.
+The one home of these definitions: the evaluation report and training (training/train_reason.py) both
+use them. Balanced accuracy is the mean recall over the classes present; macro-F1 is over all k labels
+(sklearn's f1_score(labels=range(k), average="macro", zero_division=0)); macro AUC is one-vs-rest,
+averaged over the classes that have both positives and negatives; ECE is top-label with equal-width bins.
 """
 import numpy as np
 from scipy.stats import rankdata
@@ -23,11 +24,10 @@ def recalls(cm: np.ndarray) -> np.ndarray:
 
 
 def macro_f1(cm: np.ndarray) -> float:
-    """F1 averaged over the classes that occur as truth or as prediction (sklearn's default set)."""
+    """F1 averaged over all k labels, 0 for a label neither present nor predicted: a model that never
+    names a class is charged for it even where a resample holds none of it."""
     tp, support, predicted = np.diag(cm), cm.sum(axis=1), cm.sum(axis=0)
-    seen = (support + predicted) > 0
-    f1 = np.where(seen, 2 * tp / np.maximum(support + predicted, 1), 0.0)
-    return float(f1[seen].mean())
+    return float(np.where(support + predicted > 0, 2 * tp / np.maximum(support + predicted, 1), 0.0).mean())
 
 
 def macro_auc(y: np.ndarray, probs: np.ndarray) -> float:
@@ -57,6 +57,11 @@ def summary(y: np.ndarray, probs: np.ndarray) -> dict:
         "recall": rec,
         "confusion": cm,
     }
+
+
+def nll(y: np.ndarray, probs: np.ndarray) -> float:
+    """Mean negative log-likelihood of the true class (probabilities floored at 1e-12)."""
+    return float(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None)).mean())
 
 
 def ece(y: np.ndarray, probs: np.ndarray, bins: int = 15) -> float:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import metrics as mx
+from evalreport.metrics import METRICS
 
 NAMES = {"accuracy": "accuracy", "balancedAccuracy": "balanced accuracy", "macroF1": "macro-F1", "macroAucOvr": "macro AUC (OvR)"}
 
@@ -43,7 +43,7 @@ def write_report(path: Path, *, version, labels, y, table, chosen, candidates, b
         f"Classes (recordings): " + ", ".join(f"{l} {int((y == c).sum())}" for c, l in enumerate(labels)) + ".", "",
         "## All models, out of fold", "",
         "| model | " + " | ".join(NAMES.values()) + " |", "|---|" + "---|" * 4,
-        *[f"| {name}{' **(chosen)**' if name == chosen.name else ''} | " + " | ".join(cell(models[name][m]) for m in mx.METRICS) + " |"
+        *[f"| {name}{' **(chosen)**' if name == chosen.name else ''} | " + " | ".join(cell(models[name][m]) for m in METRICS) + " |"
           for name in order], "",
         "Model descriptions:", "",
         *[f"- **{name}**: {described[name]}" for name in order], "",
@@ -53,7 +53,7 @@ def write_report(path: Path, *, version, labels, y, table, chosen, candidates, b
         "before averaging, and fitted per fold), so the calibrated model ranks recordings differently: its AUC is its own.", "",
         f"## {chosen.name} and the shipped calibration against the baselines (paired differences)", "",
         "| comparison | " + " | ".join(NAMES.values()) + " |", "|---|" + "---|" * 4,
-        *[f"| {name} | " + " | ".join(diff_cell(table['differences'][name][m]) for m in mx.METRICS) + " |"
+        *[f"| {name} | " + " | ".join(diff_cell(table['differences'][name][m]) for m in METRICS) + " |"
           for name in (f"{chosen.name} − always hungry", f"{chosen.name} − seed recipe", f"{chosen.name} − {platform}",
                        f"{shipped} − always hungry", f"{shipped} − seed recipe")], "",
         "**Ship rule** (better only if it beats both on grouped balanced accuracy AND AUC with intervals above 0): "
@@ -68,7 +68,7 @@ def write_report(path: Path, *, version, labels, y, table, chosen, candidates, b
         f"| NLL | {calib['nllBefore']:.3f} | {calib['nllAfter']:.3f} |", "",
         "## Risk–coverage (calibrated, out of fold) and the \"not sure\" rule", "",
         "| min top probability | coverage | accuracy of answered |", "|---|---|---|",
-        *[f"| {p['threshold']:.3f} | {p['coverage']:.3f} | {p['accuracy']:.3f} |" for p in thin(curve)], "",
+        *[f"| {t:.3f} | {cov:.3f} | {acc:.3f} |" for t, cov, acc in thin(curve)], "",
         f"Rule: answer only at a top probability where held-out families are right ≥ 90 % of the time on ≥ 10 % of "
         "recordings AND the answers beat the always-\"hungry\" guess on the same recordings (lower end of the paired "
         f"family-bootstrap interval > 0). Chosen: **{abstain['rule']}**, threshold {abstain['threshold']:.3f}, "
@@ -94,11 +94,11 @@ def write_report(path: Path, *, version, labels, y, table, chosen, candidates, b
     path.write_text("\n".join(lines))
 
 
-def thin(curve: list[dict], steps=(0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)) -> list[dict]:
-    """The curve at a few thresholds (the first point at or above each)."""
+def thin(curve: list[tuple[float, float, float]], steps=(0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)) -> list[tuple]:
+    """The curve of (threshold, coverage, accuracy) at a few thresholds (the first point at or above each)."""
     out = []
     for s in steps:
-        point = next((p for p in curve if p["threshold"] >= s), None)
+        point = next((p for p in curve if p[0] >= s), None)
         if point and point not in out:
             out.append(point)
     return out
