@@ -1,23 +1,35 @@
 /**
  * Cost of one analysis on this machine, in this process, as `validate` +
- * `preprocess` + `classify` do it for the voice-note fixture (7 s OGG/Opus):
+ * `preprocess` + `classify` do it for a voice note of `--seconds` (10 by default:
+ * the 7 s cry fixture looped, encoded as Telegram's apps encode a voice message):
  * one decode at the models' shared rate (8 kHz), the cry detector (gate
  * features + ONNX), the reason features (audio/reason-features.ts) and the
  * reason model's ONNX; then ONNX for a single window of each model. The
  * baseline, measured in the same run, is the decode alone: the ratio says
  * what the models add on top of reading the file. One ONNX session per model.
  *
- *   npx tsx bench/analysis.ts [--n 30] [--model models/reason-v2]
+ *   npx tsx bench/analysis.ts [--n 30] [--seconds 10] [--model models/reason-v2]
  */
-import { cpus } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeAudio } from '../audio/decode.js';
+import { toVoiceNote } from '../audio/voice-note.js';
 import { ReasonModel } from '../models/reason-model.js';
-import { CRY_VOICE_NOTE } from '../test/support/audio.js';
+import { CRY_WAV } from '../test/support/audio.js';
 import { percentile } from './stats.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '30' }, model: { type: 'string', default: new URL('../models/reason-v2/', import.meta.url).pathname } } });
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '30' },
+    seconds: { type: 'string', default: '10' },
+    model: { type: 'string', default: new URL('../models/reason-v2/', import.meta.url).pathname },
+  },
+});
 const N = Number(values.n);
+const VOICE_NOTE = join(await mkdtemp(join(tmpdir(), 'whycry-bench-')), 'voice.ogg');
+await toVoiceNote(CRY_WAV, VOICE_NOTE, ['-stream_loop', '-1', '-t', values.seconds!]);
 const model = await ReasonModel.load(values.model!);
 const detector = model.cryDetector;
 const DECODE = { maxSeconds: 60, timeoutMs: 20_000 };
@@ -27,7 +39,7 @@ let windows = 0;
 let seconds = 0;
 for (let i = 0; i < N + 3; i++) {
   const t0 = performance.now();
-  const decoded = await decodeAudio(CRY_VOICE_NOTE, model.sampleRate, DECODE);
+  const decoded = await decodeAudio(VOICE_NOTE, model.sampleRate, DECODE);
   const t1 = performance.now();
   await detector.score(decoded.samples);
   const t2 = performance.now();
@@ -51,7 +63,7 @@ async function perCall(run: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 1000; i++) await run();
   return (performance.now() - t) * 1000 / 1000;
 }
-const samples = (await decodeAudio(CRY_VOICE_NOTE, model.sampleRate, DECODE)).samples;
+const samples = (await decodeAudio(VOICE_NOTE, model.sampleRate, DECODE)).samples;
 const reasonWindow = model.features(samples).data.slice(0, model.manifest.features.dims);
 const gateBatch = detector.features(samples);
 const gateWindow = { data: gateBatch.data.slice(0, gateBatch.dims), count: 1, dims: gateBatch.dims };
