@@ -18,6 +18,14 @@ export interface QualityMetrics {
   dcOffset: number;
   /** Mean spectral flatness of active frames: near 1 for white noise, low for a tonal cry. */
   flatness: number;
+  /** Level of the quieter frames (10th percentile of frame dBFS): the background between cries. */
+  noiseFloorDbfs: number;
+  /** Level of the loud frames (90th percentile of frame dBFS): the cry itself. */
+  loudFramesDbfs: number;
+  /** `loudFramesDbfs − noiseFloorDbfs`: how far the cry stands above the background (an SNR estimate). */
+  snrDb: number;
+  /** Mean spectral flatness of the frames at or below the noise floor percentile: near 1 for hiss, low for hum or voices. */
+  floorFlatness: number;
   /** Cry detector's recording-level cry probability; set only when the simple checks passed. */
   cryScore?: number;
   /** The detector's threshold: below it the verdict is `not_a_cry`. */
@@ -28,8 +36,8 @@ export interface QualityMetrics {
 
 /**
  * `not_a_cry` comes from the trained cry detector (models/cry-detector.ts) in the
- * `validate` activity; `too_noisy` is reserved and not returned yet (see
- * training/reports/cry-gate-v1.md for why).
+ * `validate` activity, which runs only when `judgeQuality` says `ok`; every other verdict is
+ * `judgeQuality`'s (`corrupt` is `measureQuality`'s).
  */
 export type QualityVerdict = 'ok' | 'too_short' | 'silent' | 'clipped' | 'corrupt' | 'too_noisy' | 'not_a_cry';
 
@@ -38,6 +46,10 @@ export interface QualityThresholds {
   minActiveSeconds: number;
   silentBelowDbfs: number;
   maxClippedRatio: number;
+  /** Below this `snrDb` the cry does not stand out from the background: `too_noisy`. */
+  minSnrDb: number;
+  /** …but only when the background is noise-like (`floorFlatness` at least this); a steady tone goes to the cry detector. */
+  minNoiseFlatness: number;
 }
 
 /**
@@ -56,6 +68,14 @@ export const DEFAULT_THRESHOLDS: QualityThresholds = {
   silentBelowDbfs: -55,
   // A few clipped peaks are normal with phone AGC; more than 2 % distorts the spectrum.
   maxClippedRatio: 0.02,
+  // Measured in training/reports/quality-gate.md (training/noise-check.ts): below 9 dB flags 2 of
+  // the 347 Donate-a-cry voice notes (0.6 %) and 3 % / 8 % / 52 % / 73 % of the same cries mixed
+  // with continuous ESC-50 noise (vacuum cleaner, washing machine, rain, engine…) at +10 / +5 / 0 /
+  // −5 dB SNR. A recording in which the cry never rises 9 dB above its quietest tenth is one where
+  // the noise, not the baby, fills the pauses.
+  minSnrDb: 9,
+  // Hiss, rain, engines and fans measure 0.1–0.9 between cries; a pure tone ≈ 0.
+  minNoiseFlatness: 0.05,
 };
 
 const FRAME = 1024;
@@ -63,8 +83,22 @@ const CLIP_LEVEL = 0.999;
 /** Frames this far below the loudest one are pauses between cries, not sound. */
 const ACTIVE_RANGE_DB = 35;
 const NOISE_FLOOR_DBFS = -65;
+/** Percentiles of the frame levels read as background and as cry for `snrDb`. */
+const FLOOR_PERCENTILE = 0.1;
+const LOUD_PERCENTILE = 0.9;
 
-/** Simple, explainable checks on decoded audio (frame features from meyda). */
+/** The element at quantile `q` of `sorted` (nearest rank), or undefined when it is empty. */
+function percentile<T>(sorted: T[], q: number): T | undefined {
+  if (!sorted.length) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/**
+ * Simple, explainable checks on decoded audio (frame features from meyda). The noise measure
+ * `snrDb` is the 90th minus the 10th percentile of the 1024-sample frame levels: a cry has pauses
+ * (breaths) where the background shows, so a clean cry measures 15–45 dB and one drowned in
+ * continuous noise a few dB. Thresholds and their measurement: training/reports/quality-gate.md.
+ */
 export function measureQuality(samples: Float32Array, sampleRate: number): QualityMetrics | 'corrupt' {
   let sum = 0;
   let sumSquares = 0;
@@ -94,6 +128,10 @@ export function measureQuality(samples: Float32Array, sampleRate: number): Quali
   const loudestFrameDbfs = frames.reduce((max, f) => Math.max(max, f.db), -200);
   const threshold = Math.max(NOISE_FLOOR_DBFS, loudestFrameDbfs - ACTIVE_RANGE_DB);
   const active = frames.filter((f) => f.db > threshold);
+  const sorted = [...frames].sort((a, b) => a.db - b.db);
+  const noiseFloorDbfs = percentile(sorted, FLOOR_PERCENTILE)?.db ?? -200;
+  const loudFramesDbfs = percentile(sorted, LOUD_PERCENTILE)?.db ?? -200;
+  const floor = sorted.slice(0, Math.max(1, Math.ceil(sorted.length * FLOOR_PERCENTILE)));
   return {
     seconds: samples.length / sampleRate,
     activeSeconds: (active.length * FRAME) / sampleRate,
@@ -103,6 +141,10 @@ export function measureQuality(samples: Float32Array, sampleRate: number): Quali
     clippedRatio: clipped / n,
     dcOffset,
     flatness: active.length ? active.reduce((s, f) => s + f.flatness, 0) / active.length : 0,
+    noiseFloorDbfs,
+    loudFramesDbfs,
+    snrDb: loudFramesDbfs - noiseFloorDbfs,
+    floorFlatness: frames.length ? floor.reduce((s, f) => s + f.flatness, 0) / floor.length : 0,
   };
 }
 
@@ -110,6 +152,11 @@ export function judgeQuality(metrics: QualityMetrics, t: QualityThresholds = DEF
   if (metrics.loudestFrameDbfs < t.silentBelowDbfs) return 'silent';
   if (metrics.seconds < t.minSeconds || metrics.activeSeconds < t.minActiveSeconds) return 'too_short';
   if (metrics.clippedRatio > t.maxClippedRatio) return 'clipped';
+  // After `clipped`: clipping is fixed by holding the phone further away, and it flattens the
+  // loud frames, so its advice comes first. Before the cry detector: a cry drowned in a vacuum
+  // cleaner may not score as a cry, and "turn the noise off, move closer" is advice the parent can
+  // act on, where "I do not hear a baby crying" is not.
+  if (metrics.snrDb < t.minSnrDb && metrics.floorFlatness >= t.minNoiseFlatness) return 'too_noisy';
   return 'ok';
 }
 

@@ -135,6 +135,27 @@ describe('quality gate (at 8 kHz, as validate decodes)', () => {
     expect(await judge(CRY_VOICE_NOTE)).toBe('ok');
   });
 
+  it('accepts the clean cry fixture, and calls the same cry under loud noise too noisy', async () => {
+    expect(await judge(CRY_WAV)).toBe('ok');
+    // The cry under white noise as loud as the cry in the 0–4 kHz band the gate hears (the noise
+    // spreads over 0–24 kHz; amix halves both alike), sent as a voice note.
+    const noisy = await synthesize('anoisesrc=d=7:c=white:a=0.6:r=48000', join(dir, 'noisy-cry.ogg'), [
+      '-i', CRY_WAV,
+      '-filter_complex', '[1:a]aresample=48000[cry];[cry][0:a]amix=inputs=2:duration=first',
+      ...VOICE_NOTE_ARGS,
+    ]);
+    const { samples } = await decodeAudio(noisy, QSR, LIMITS);
+    const metrics = measureQuality(samples, QSR) as QualityMetrics;
+    expect(metrics.snrDb).toBeLessThan(9);
+    expect(metrics.clippedRatio).toBeLessThan(0.02);
+    expect(judgeQuality(metrics)).toBe('too_noisy');
+  });
+
+  it('does not call a steady tone too noisy (its background is not noise-like): the cry detector judges it', async () => {
+    const tone = await synthesize('sine=f=440:d=5', join(dir, 'tone-q.ogg'), VOICE_NOTE_ARGS);
+    expect(await judge(tone)).toBe('ok');
+  });
+
   it('calls digital silence silent', async () => {
     expect(await judge(await synthesize('anullsrc=r=48000:cl=mono', join(dir, 'silence.ogg'), ['-t', '5', ...VOICE_NOTE_ARGS]))).toBe('silent');
   });

@@ -94,14 +94,18 @@ describe('validate with the cry gate', () => {
     expect(checked.verdict).toBe('ok');
   });
 
-  it('answers white noise and a 440 Hz tone (as voice notes) with not_a_cry', async () => {
-    const noise = await synthesize('anoisesrc=d=5:c=white:a=0.3', join(dir, 'noise.ogg'), VOICE_NOTE_ARGS);
+  it('answers a 440 Hz tone (as a voice note) with not_a_cry', async () => {
     const tone = await synthesize('sine=f=440:d=5', join(dir, 'tone.ogg'), VOICE_NOTE_ARGS);
-    for (const path of [noise, tone]) {
-      const checked = await validate(path);
-      expect(checked.verdict, basename(path)).toBe('not_a_cry');
-      expect(checked.quality!.cryScore!).toBeLessThan(checked.quality!.cryThreshold!);
-    }
+    const checked = await validate(tone);
+    expect(checked.verdict).toBe('not_a_cry');
+    expect(checked.quality!.cryScore!).toBeLessThan(checked.quality!.cryThreshold!);
+  });
+
+  it('answers white noise (as a voice note) with too_noisy before the cry detector runs: "turn the noise off" is the advice to give', async () => {
+    const noise = await synthesize('anoisesrc=d=5:c=white:a=0.3', join(dir, 'noise.ogg'), VOICE_NOTE_ARGS);
+    const checked = await validate(noise);
+    expect(checked.verdict).toBe('too_noisy');
+    expect(checked.quality!.cryScore).toBeUndefined();
   });
 
   it('answers adult speech (spoken digits, CC BY-SA 4.0) with not_a_cry, as a WAV and as a voice note', async () => {
