@@ -1,5 +1,6 @@
 import meydaModule from 'meyda';
 import { LogMel, type LogMelParams } from './logmel.js';
+import { meanOf, std } from './stats.js';
 import { cutWindows, type WindowPlan } from './windows.js';
 
 type MeydaApi = typeof meydaModule.default;
@@ -85,8 +86,8 @@ export function gateFeatures(samples: Float32Array, spec: GateFeatureSpec, logMe
     const descriptors = meydaDescriptors(window, sampleRate, spec.meyda);
     MEYDA_FEATURES.forEach((_, k) => {
       const values = descriptors[k] as number[];
-      out[3 * nMels + 1 + 2 * k] = values.length ? mean(values) : 0;
-      out[3 * nMels + 2 + 2 * k] = values.length ? std(values) : 0;
+      out[3 * nMels + 1 + 2 * k] = meanOf(values);
+      out[3 * nMels + 2 + 2 * k] = std(values);
     });
   });
   return { data, count: windows.length, dims };
@@ -110,17 +111,4 @@ function meydaDescriptors(window: Float32Array, sampleRate: number, { frame, hop
     values.forEach((v, k) => out[k]!.push(Number.isFinite(v) ? v : 0));
   }
   return out;
-}
-
-function mean(values: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += values[i] as number;
-  return s / values.length;
-}
-
-function std(values: ArrayLike<number>): number {
-  const m = mean(values);
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += ((values[i] as number) - m) ** 2;
-  return Math.sqrt(s / values.length);
 }

@@ -1,5 +1,7 @@
 import { LogMel, type LogMelParams } from './logmel.js';
 import { trackPitch, type PitchParams } from './pitch.js';
+import { meanOf, std } from './stats.js';
+import { windowStarts } from './windows.js';
 
 /**
  * Front end of the reason model (reason-v2). Same band as the cry detector:
@@ -79,12 +81,7 @@ export function reasonFeatures(samples: Float32Array, spec: ReasonFeatureSpec, l
   const recordingMean = bandMeans(mel, nMels, total, 0, total, active);
 
   const dims = 4 * nMels + DYNAMICS.length + PITCH.length;
-  const starts: number[] = [];
-  for (let start = 0; starts.length < spec.windows.maxWindows; start += spec.windows.hopFrames) {
-    // As audio/windows.ts: keep a window only when at least half of it is real audio, except the first.
-    if (start > 0 && start + windowFrames / 2 > total) break;
-    starts.push(start);
-  }
+  const starts = windowStarts(total, windowFrames, spec.windows.hopFrames, spec.windows.maxWindows);
   const data = new Float32Array(starts.length * dims);
   starts.forEach((start, w) => {
     const end = Math.min(total, start + windowFrames);
@@ -192,13 +189,4 @@ function bandMeans(mel: Float32Array, nMels: number, total: number, start: numbe
     out[m] = count ? sum / count : -80;
   }
   return out;
-}
-
-function meanOf(values: number[]): number {
-  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
-}
-
-function std(values: number[]): number {
-  const m = meanOf(values);
-  return values.length ? Math.sqrt(values.reduce((s, v) => s + (v - m) ** 2, 0) / values.length) : 0;
 }

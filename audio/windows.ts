@@ -8,19 +8,27 @@ export interface WindowPlan {
 }
 
 /**
- * Cuts a recording into fixed-length windows. A window is kept only when at
- * least half of it is real audio, except the first, so every recording gives
- * at least one window and padding never dominates the evidence.
+ * Where windows of `size` start, every `hop`, over `length` (samples or
+ * frames). A window is kept only when at least half of it is real audio,
+ * except the first, so every recording gives at least one window and padding
+ * never dominates the evidence.
  */
+export function windowStarts(length: number, size: number, hop: number, maxWindows: number): number[] {
+  const starts: number[] = [];
+  for (let start = 0; starts.length < maxWindows; start += hop) {
+    if (start > 0 && start + size / 2 > length) break;
+    starts.push(start);
+  }
+  return starts;
+}
+
+/** Cuts a recording into fixed-length windows (`windowStarts`), zero-padding the last. */
 export function cutWindows(samples: Float32Array, sampleRate: number, plan: WindowPlan): Float32Array[] {
   const size = Math.round(plan.seconds * sampleRate);
   const hop = Math.max(1, Math.round(plan.hopSeconds * sampleRate));
-  const windows: Float32Array[] = [];
-  for (let start = 0; windows.length < plan.maxWindows; start += hop) {
-    if (start > 0 && start + size / 2 > samples.length) break;
+  return windowStarts(samples.length, size, hop, plan.maxWindows).map((start) => {
     const window = new Float32Array(size);
     window.set(samples.subarray(start, start + size));
-    windows.push(window);
-  }
-  return windows;
+    return window;
+  });
 }

@@ -1,13 +1,10 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { gateFeatures, type GateFeatureBatch } from '../audio/gate-features.js';
 import { LogMel } from '../audio/logmel.js';
 import { LogMelParams } from './manifest.js';
-import { ModelIntegrityError } from './model-integrity.js';
+import { openVerifiedModel } from './model-integrity.js';
 
 /** The cry detector shipped with the worker unless `CryDetector.load` is given another folder. */
 export const DEFAULT_CRY_DETECTOR_DIR = fileURLToPath(new URL('./cry-gate-v1/', import.meta.url));
@@ -60,13 +57,7 @@ export class CryDetector {
 
   /** Loads `<dir>/manifest.json` and its model, refusing a file whose sha256 differs from the manifest's. */
   static async load(dir: string = DEFAULT_CRY_DETECTOR_DIR): Promise<CryDetector> {
-    const manifest = CryDetectorManifest.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
-    const bytes = await readFile(join(dir, manifest.file));
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== manifest.sha256) {
-      throw new ModelIntegrityError(`${join(dir, manifest.file)} has sha256 ${sha256}, but its manifest says ${manifest.sha256}`);
-    }
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const { manifest, session } = await openVerifiedModel(dir, CryDetectorManifest);
     return new CryDetector(manifest, session);
   }
 

@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LogMel } from '../audio/logmel.js';
 import { reasonFeatures, type ReasonFeatureBatch } from '../audio/reason-features.js';
 import { CryDetector, DEFAULT_CRY_DETECTOR_DIR } from './cry-detector.js';
 import { Manifest } from './manifest.js';
-import { ModelIntegrityError } from './model-integrity.js';
+import { ModelIntegrityError, openVerifiedModel } from './model-integrity.js';
 
 export { ModelIntegrityError };
 
@@ -46,22 +43,16 @@ export class ReasonModel {
    * sha256 differs from its manifest's.
    */
   static async load(dir: string, cryDetectorDir: string = DEFAULT_CRY_DETECTOR_DIR): Promise<ReasonModel> {
-    const manifest = Manifest.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
-    const bytes = await readFile(join(dir, manifest.file));
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== manifest.sha256) {
-      throw new ModelIntegrityError(`${join(dir, manifest.file)} has sha256 ${sha256}, but its manifest says ${manifest.sha256}`);
-    }
-    const cryDetector = await CryDetector.load(cryDetectorDir);
+    const { manifest, session } = await openVerifiedModel(dir, Manifest);
+    let cryDetector: CryDetector | undefined;
     try {
+      cryDetector = await CryDetector.load(cryDetectorDir);
       if (cryDetector.sampleRate !== manifest.features.logMel.sampleRate) {
         throw new Error(`${manifest.version} reads ${manifest.features.logMel.sampleRate} Hz audio, the cry detector ${cryDetector.sampleRate} Hz: one decode must serve both`);
       }
-      // Inference is a small part of the work per message; one thread leaves the other core to decoding.
-      const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
       return new ReasonModel(manifest, session, cryDetector);
     } catch (err) {
-      await cryDetector.close();
+      await Promise.all([session.release(), cryDetector?.close()]);
       throw err;
     }
   }
