@@ -309,7 +309,10 @@ describe.each(LANGS)('the conversation in %s, through the local Bot API server',
     t.does(chat, '/forget', () => bed.api.sendText(chat, '/forget'));
     const ask = await bed.api.waitFor(() => bed.api.messages(chat.id).find((msg) => msg.text === m.forgetAsk));
     await t.press(chat, ask.message_id, callbackData.forget(true));
-    const forgotten = await bed.temporal.client.workflow.getHandle(forgetWorkflowId(chat.id, ask.message_id)).result();
+    const forgetting = bed.temporal.client.workflow.getHandle(forgetWorkflowId(chat.id, ask.message_id));
+    // The bot starts the workflow once it has handled the tap, which may be after press() returns.
+    await expect.poll(() => forgetting.describe().then(() => true, () => false), { timeout: 10_000 }).toBe(true);
+    const forgotten = await forgetting.result();
     expect(forgotten).toEqual({ analyses: 1, feedback: 1, donations: 1 });
     await bed.api.waitFor(() => message(chat.id, ask.message_id).text === renderForgotten(lang, forgotten));
 
