@@ -5,18 +5,25 @@ import { languageOf } from '../bot/locales/index.js';
 import { renderForgotten } from '../bot/pages.js';
 import { escapeHtml } from '../bot/render.js';
 import type { AnalysisStore } from '../db/analyses.js';
+import type { Client } from '@temporalio/client';
 import type { Forgotten } from '../db/forget.js';
 import type { TelegramMediaKind } from '../workflows/types.js';
+import { forgetHistories, type HistoriesForgotten } from './histories.js';
 import { TELEGRAM_DOWNLOAD_LIMIT, type Telegram } from './telegram.js';
 
 export interface PrivacyDeps {
   store: AnalysisStore;
   /** The Telegram client, or a throw when this worker has no token. */
   telegram: () => Telegram;
+  /** For deleting a forgotten chat's workflow histories. */
+  temporal: Client;
 }
 
+/** What /forget deleted, as the parent is told: the rows, and the histories when this run deleted them too. */
+export type ForgetOutcome = Forgotten & Partial<HistoriesForgotten>;
+
 /** What the parent controls: donated recordings and forgetting a chat. */
-export function createPrivacyActivities({ store, telegram }: PrivacyDeps) {
+export function createPrivacyActivities({ store, telegram, temporal }: PrivacyDeps) {
   return {
     /**
      * Fetches a donated recording again by its Telegram file ID (the worker
@@ -40,12 +47,17 @@ export function createPrivacyActivities({ store, telegram }: PrivacyDeps) {
       return { deleted: await store.donations.remove(workflowId) };
     },
 
-    async forgetChat({ chatId }: { chatId: number }): Promise<Forgotten> {
+    /** Deletes the chat's rows; returns them counted, with every ID the chat had, for `forgetHistories`. */
+    async forgetChat({ chatId }: { chatId: number }) {
       return store.forgetChat(chatId);
     },
 
+    async forgetHistories({ chatIds, except }: { chatIds: number[]; except: string }): Promise<HistoriesForgotten> {
+      return forgetHistories(temporal, chatIds, except);
+    },
+
     /** Turns the "delete everything?" message into what was deleted. */
-    async confirmForgotten({ chatId, messageId, languageCode, forgotten }: { chatId: number; messageId: number; languageCode: string; forgotten: Forgotten }) {
+    async confirmForgotten({ chatId, messageId, languageCode, forgotten }: { chatId: number; messageId: number; languageCode: string; forgotten: ForgetOutcome }) {
       const text = escapeHtml(renderForgotten(languageOf(languageCode), forgotten));
       if ((await telegram().editMessage(chatId, messageId, text)) === 'missing') await telegram().sendMessage(chatId, text);
     },

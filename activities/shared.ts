@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AnalysisStore } from '../db/analyses.js';
 import { answerKeyboard } from '../bot/keyboards.js';
@@ -16,11 +17,13 @@ export interface SharedDeps {
   modelVersion: string;
   store: AnalysisStore;
   telegram?: Telegram;
+  /** A client of this worker's namespace, for /forget to delete histories. */
+  temporal: Client;
   maxAudioSeconds: number;
 }
 
 /** Activities any worker can run: they touch the database and Telegram, not local files. */
-export function createSharedActivities({ workerTaskQueue, sessions, modelVersion, store, telegram, maxAudioSeconds }: SharedDeps) {
+export function createSharedActivities({ workerTaskQueue, sessions, modelVersion, store, telegram, temporal, maxAudioSeconds }: SharedDeps) {
   const elapsed = (since: number) => Math.round(performance.now() - since);
   const bot = () => {
     if (!telegram) throw new Error('this worker has no TELEGRAM_BOT_TOKEN');
@@ -38,37 +41,38 @@ export function createSharedActivities({ workerTaskQueue, sessions, modelVersion
 
     async persist(analysis: Analysis) {
       const started = performance.now();
-      await store.upsert(analysis);
-      return { ms: elapsed(started) };
+      const stored = await store.upsert(analysis);
+      return { stored, ms: elapsed(started) };
     },
 
     /** Tells the parent at once that we heard them; the answer later replaces this message. */
     async acknowledge({ chatId, replyTo, languageCode }: { chatId: number; replyTo: number; languageCode?: string }) {
       const started = performance.now();
-      const messageId = await bot().sendMessage(chatId, messagesFor(languageCode).listening, { replyTo });
-      return { messageId, ms: elapsed(started) };
+      const sent = await bot().sendMessage(chatId, messagesFor(languageCode).listening, { replyTo });
+      return { ...sent, ms: elapsed(started) };
     },
 
     /**
      * Turns the "listening…" message into the answer, and later into each new
      * state of the conversation about it (`view`). Editing is idempotent, so a
      * retried reply cannot post the answer twice; only if that message is gone
-     * (deleted by the parent) is a new one sent.
+     * (deleted by the parent, or left behind in a group that became a
+     * supergroup) is a new one sent. Returns where the answer is now.
      */
     async reply(args: { analysis: Analysis; chatId: number; replyTo: number; ackMessageId?: number; languageCode?: string; view?: AnswerView }) {
       const started = performance.now();
       const text = renderAnswer(args.analysis, args.languageCode, maxAudioSeconds, args.view);
       const keyboard = answerKeyboard(args.view, args.languageCode, args.replyTo);
       const edited = args.ackMessageId !== undefined && (await bot().editMessage(args.chatId, args.ackMessageId, text, keyboard)) === 'edited';
-      const messageId = edited ? args.ackMessageId! : await bot().sendMessage(args.chatId, text, { replyTo: args.replyTo, keyboard });
-      return { messageId, ms: elapsed(started) };
+      const sent = edited ? { messageId: args.ackMessageId!, chatId: args.chatId } : await bot().sendMessage(args.chatId, text, { replyTo: args.replyTo, keyboard });
+      return { ...sent, ms: elapsed(started) };
     },
 
     async recordFeedback(feedback: Feedback) {
       return { stored: await store.feedback.record(feedback) };
     },
 
-    ...createPrivacyActivities({ store, telegram: bot }),
+    ...createPrivacyActivities({ store, telegram: bot, temporal }),
   };
 }
 

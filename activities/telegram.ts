@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
+import { scrub } from '../app/scrub.js';
 import { BAD_INPUT } from '../workflows/types.js';
 
 /** Telegram's documented limit for bots downloading a file with getFile. */
@@ -20,21 +21,35 @@ export interface TelegramOptions {
  * The few Bot API calls the activities make, with every error turned into the
  * Temporal failure it deserves: 429 retries after Telegram's `retry_after`,
  * 5xx and network trouble retry with backoff, a refusal does not retry.
- * Errors never carry the token: file URLs are not put into messages.
+ * Errors never carry the token: file URLs are not put into messages, and
+ * any other error's words are scrubbed before they go into a history.
  */
 export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramOptions) {
   const api = new Api(token, { apiRoot, timeoutSeconds: Math.ceil(timeoutMs / 1000) });
 
   return {
-    async sendMessage(chatId: number, text: string, options: { replyTo?: number; keyboard?: InlineKeyboardMarkup } = {}) {
-      const message = await call(() =>
-        api.sendMessage(chatId, text, {
+    /**
+     * Sends a message; returns its ID and the chat it landed in: a group that
+     * Telegram upgraded to a supergroup answers with its new ID, and the
+     * message goes there.
+     */
+    async sendMessage(chatId: number, text: string, options: { replyTo?: number; keyboard?: InlineKeyboardMarkup } = {}): Promise<Sent> {
+      const send = (to: number) =>
+        api.sendMessage(to, text, {
           parse_mode: 'HTML',
           reply_parameters: options.replyTo ? { message_id: options.replyTo, allow_sending_without_reply: true } : undefined,
           reply_markup: options.keyboard,
-        }),
-      );
-      return message.message_id;
+        });
+      const message = await call(async () => {
+        try {
+          return await send(chatId);
+        } catch (err) {
+          const movedTo = migratedTo(err);
+          if (movedTo === undefined) throw err;
+          return send(movedTo);
+        }
+      });
+      return { messageId: message.message_id, chatId: message.chat.id };
     },
 
     /** Edits a message; editing it to what it already says counts as done, so a retried edit is harmless. */
@@ -45,6 +60,8 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
       } catch (err) {
         if (err instanceof GrammyError && /message is not modified/i.test(err.description)) return 'edited';
         if (err instanceof GrammyError && /message to edit not found/i.test(err.description)) return 'missing';
+        // The message is in a group that became a supergroup: it cannot be edited there any more.
+        if (migratedTo(err) !== undefined) return 'missing';
         throw toFailure(err);
       }
     },
@@ -76,7 +93,7 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
         await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), cap, createWriteStream(destination));
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
-        throw ApplicationFailure.retryable(`file download failed: ${(err as Error).name}`, 'TelegramNetwork');
+        throw ApplicationFailure.retryable(`file download failed: ${scrub(String(err))}`, 'TelegramNetwork');
       } finally {
         clearTimeout(idle);
       }
@@ -86,6 +103,16 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
 }
 
 export type Telegram = ReturnType<typeof createTelegram>;
+
+export interface Sent {
+  messageId: number;
+  chatId: number;
+}
+
+/** The supergroup a group was upgraded to, when Telegram refuses a call with it (400 with `migrate_to_chat_id`). */
+function migratedTo(err: unknown): number | undefined {
+  return err instanceof GrammyError ? err.parameters.migrate_to_chat_id : undefined;
+}
 
 export function badInput(verdict: string, detail: string): ApplicationFailure {
   return ApplicationFailure.create({ type: BAD_INPUT, message: `${verdict}: ${detail}`, nonRetryable: true, details: [verdict] });
@@ -114,5 +141,5 @@ function toFailure(err: unknown): ApplicationFailure {
     return ApplicationFailure.nonRetryable(`${err.method}: ${err.description}`, 'TelegramRefused');
   }
   if (err instanceof HttpError) return ApplicationFailure.retryable(`network error talking to Telegram: ${err.error instanceof Error ? err.error.name : 'unknown'}`, 'TelegramNetwork');
-  return ApplicationFailure.retryable(String(err), 'TelegramUnknown');
+  return ApplicationFailure.retryable(scrub(String(err)), 'TelegramUnknown');
 }

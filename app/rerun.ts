@@ -7,16 +7,21 @@
  * The audio is fetched again (from Telegram by its file_id, which stays valid,
  * or from the original local path) into DATA_DIR/reruns/ and analysed as a
  * local file, so the parent gets no second message and the original row stays
- * as it was. The new run's ID starts with `rerun-of-<original>` and its memo
- * names the original run; both Web UI links are printed.
+ * as it was; the copy is deleted when the run ends. The new run's row keeps
+ * the chat's ID, so /forget deletes it too, and a recording of a chat that
+ * used /forget is refused: its row is gone (its history too, usually). The
+ * new run's ID starts with `rerun-of-<original>` and its memo names the
+ * original run; both Web UI links are printed.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createTelegram } from '../activities/telegram.js';
+import type { AnalysisStore } from '../db/analyses.js';
+import { rerunWorkflowId } from '../workflows/ids.js';
 import { analyseRecording } from '../workflows/index.js';
 import type { Analysis, RecordingInput } from '../workflows/types.js';
 import type { Config } from './config.js';
@@ -27,48 +32,65 @@ export interface Rerun {
   analysis: Analysis;
 }
 
-export async function rerunRecording(client: Client, config: Config, workflowId: string, runId?: string): Promise<Rerun> {
+/** A re-run that must not happen: the recording's chat was forgotten. */
+export class RecordingForgotten extends Error {
+  override readonly name = 'RecordingForgotten';
+}
+
+export async function rerunRecording(client: Client, store: Pick<AnalysisStore, 'hasMessage'>, config: Config, workflowId: string, runId?: string): Promise<Rerun> {
   const handle = client.workflow.getHandle(workflowId, runId);
   const { events } = await handle.fetchHistory();
   const started = events?.[0]?.workflowExecutionStartedEventAttributes;
   const [payload] = started?.input?.payloads ?? [];
   if (!payload) throw new Error(`${workflowId} has no recorded input`);
   const input = client.options.loadedDataConverter.payloadConverter.fromPayload<RecordingInput>(payload);
+  const { source } = input;
+  // The analysis row goes with /forget; without it the parent asked us to keep nothing of this recording.
+  if (source.kind === 'telegram' && !(await store.hasMessage(source.chatId, source.messageId))) {
+    throw new RecordingForgotten(`${workflowId} is not stored (its chat used /forget, or it never finished): not fetching its audio again`);
+  }
   const description = await handle.describe();
   // A recording still in its feedback window has no result yet; its audio hash then comes from the re-run alone.
   const previous = description.status.name === 'COMPLETED' ? await handle.result() : undefined;
   const original = description.runId;
 
-  const rerunId = `rerun-of-${workflowId}-${Date.now()}`;
+  const rerunId = rerunWorkflowId(workflowId, Date.now());
   const folder = resolve(config.dataDir, 'reruns', rerunId);
   await mkdir(folder, { recursive: true });
-  const path = join(folder, 'input');
-  if (input.source.kind === 'local') {
-    await copyFile(input.source.path, path);
-  } else {
-    if (!config.telegram.token) throw new Error('re-running a Telegram recording needs TELEGRAM_BOT_TOKEN to fetch its file again');
-    await createTelegram({ token: config.telegram.token, apiRoot: config.telegram.apiRoot }).downloadFile(input.source.fileId, path, config.limits.maxFileBytes);
+  try {
+    const path = join(folder, 'input');
+    if (source.kind === 'local') {
+      await copyFile(source.path, path);
+    } else {
+      if (!config.telegram.token) throw new Error('re-running a Telegram recording needs TELEGRAM_BOT_TOKEN to fetch its file again');
+      await createTelegram({ token: config.telegram.token, apiRoot: config.telegram.apiRoot }).downloadFile(source.fileId, path, config.limits.maxFileBytes);
+    }
+    const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+    const { chatId } = source;
+    const rerun = await client.workflow.start(analyseRecording, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: rerunId,
+      args: [{ source: { kind: 'local', path, ...(chatId !== undefined && { chatId }) }, receivedAt: input.receivedAt }],
+      memo: { rerunOf: { workflowId, runId: original } },
+      staticSummary: `re-run of ${workflowId}`,
+    });
+    return {
+      original: { workflowId, runId: original, sha256: previous?.audio?.sha256 },
+      rerun: { workflowId: rerunId, runId: rerun.firstExecutionRunId, sha256 },
+      analysis: await rerun.result(),
+    };
+  } finally {
+    // The audio was needed for this run only.
+    await rm(folder, { recursive: true, force: true });
   }
-  const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
-
-  const rerun = await client.workflow.start(analyseRecording, {
-    taskQueue: config.temporal.taskQueue,
-    workflowId: rerunId,
-    args: [{ source: { kind: 'local', path }, receivedAt: input.receivedAt }],
-    memo: { rerunOf: { workflowId, runId: original } },
-    staticSummary: `re-run of ${workflowId}`,
-  });
-  return {
-    original: { workflowId, runId: original, sha256: previous?.audio?.sha256 },
-    rerun: { workflowId: rerunId, runId: rerun.firstExecutionRunId, sha256 },
-    analysis: await rerun.result(),
-  };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { loadConfig } = await import('./config.js');
   const { installTelemetry } = await import('./telemetry.js');
-  const { EMBEDDED } = await import('./stack.js');
+  const { EMBEDDED, databaseUrlOf } = await import('./stack.js');
+  const { createAnalysisStore } = await import('../db/analyses.js');
+  const { default: pg } = await import('pg');
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'run-id': { type: 'string' } } });
   if (!positionals[0]) {
     console.error('usage: npm run rerun -- <workflowId> [--run-id <id>]   (a worker must be running: npm start or npm run worker)');
@@ -77,9 +99,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const config = loadConfig();
   installTelemetry({ logLevel: 'error' });
   const connection = await Connection.connect({ address: config.temporal.address ?? `127.0.0.1:${EMBEDDED.temporalPort}` });
+  const pool = new pg.Pool({ connectionString: databaseUrlOf(config) });
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const result = await rerunRecording(client, config, positionals[0], values['run-id']);
+    const result = await rerunRecording(client, createAnalysisStore(pool), config, positionals[0], values['run-id']);
     const ui = config.temporal.uiUrl ?? 'http://localhost:8233';
     const link = (r: { workflowId: string; runId: string }) => `${ui}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(r.workflowId)}/${r.runId}`;
     console.log(`original: ${link(result.original)}  audio sha256 ${result.original.sha256 ?? 'unknown'}`);
@@ -88,5 +111,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`verdict ${result.analysis.verdict}${top ? `, top reason ${top.label} ${(top.probability * 100).toFixed(0)}%` : ''}, model ${result.analysis.modelVersion}`);
   } finally {
     await connection.close();
+    await pool.end();
   }
 }

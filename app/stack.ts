@@ -11,6 +11,11 @@ import { isListening, startDevServer } from './temporal-dev-server.js';
 /** Fixed local ports of the embedded defaults, so a second process finds and reuses them. */
 export const EMBEDDED = { temporalPort: 7233, temporalUiPort: 8233, postgresPort: 54329 } as const;
 
+/** DATABASE_URL, or the embedded PostgreSQL's. */
+export function databaseUrlOf(config: Pick<Config, 'databaseUrl'>): string {
+  return config.databaseUrl ?? `postgres://postgres@127.0.0.1:${EMBEDDED.postgresPort}/postgres`;
+}
+
 export interface Stack {
   temporalAddress: string;
   uiUrl: string;
@@ -45,9 +50,8 @@ export async function startStack(config: Config, log: (line: string) => void = c
     const registered = await prepareTemporal(temporalAddress, config.temporal.namespace);
     if (registered.length) log(`registered search attributes: ${registered.join(', ')}`);
 
-    let databaseUrl = config.databaseUrl;
-    if (!databaseUrl) {
-      databaseUrl = `postgres://postgres@127.0.0.1:${EMBEDDED.postgresPort}/postgres`;
+    const databaseUrl = databaseUrlOf(config);
+    if (!config.databaseUrl) {
       if (await isListening(EMBEDDED.postgresPort)) {
         log(`reusing embedded PostgreSQL at 127.0.0.1:${EMBEDDED.postgresPort}`);
       } else {

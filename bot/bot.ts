@@ -1,9 +1,11 @@
+import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, Composer } from 'grammy';
 import type { AnalysisStore } from '../db/analyses.js';
 import type { RateLimit } from '../db/rate-limit.js';
 import { buttons } from './buttons.js';
 import { commands } from './commands.js';
 import { chatSettings, type BotContext } from './context.js';
+import { chatMigrations } from './migrations.js';
 import { recordings } from './recordings.js';
 import type { ForgetStarter } from './start-forget.js';
 import type { RecordingStarter } from './start-recording.js';
@@ -33,9 +35,14 @@ export interface BotDeps {
  */
 export function createBot({ token, apiRoot, store, startRecording, sendTap, startForget, limits, rateLimit, conversation, log = () => undefined }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  // What the bot says itself waits out a 429's retry_after (and retries a 5xx) instead of failing the
+  // update. Network errors go on to untilAvailable, and polling keeps grammY's own retries.
+  const retrying = autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: true });
+  bot.api.config.use((prev, method, payload, signal) => (method === 'getUpdates' ? prev(method, payload, signal) : retrying(prev, method, payload, signal)));
   const { donationRetentionMs } = conversation;
 
   const handlers = new Composer<BotContext>();
+  handlers.use(chatMigrations(store));
   handlers.use(chatSettings(store.settings));
   handlers.use(commands({ store, maxAudioSeconds: limits.maxAudioSeconds, donationRetentionMs }));
   handlers.use(recordings({ store, startRecording, limits, rateLimit, conversation, log }));

@@ -1,15 +1,31 @@
 import { Composer } from 'grammy';
+import type { MaybeInaccessibleMessage } from 'grammy/types';
 import type { AnalysisStore } from '../db/analyses.js';
 import type { AgeBandId } from '../workflows/guidance.js';
 import { ageBand, bornAroundFor, typicalMonths } from './age.js';
 import { parseCallback } from './callback-data.js';
 import type { BotContext } from './context.js';
 import { donationKeyboard } from './keyboards.js';
-import { fill, messagesFor } from './locales/index.js';
+import { fill, LANGS, messagesFor } from './locales/index.js';
 import { setChatCommandMenu } from './menu.js';
 import { renderPrivacy } from './pages.js';
 import type { ForgetStarter } from './start-forget.js';
 import type { TapSender } from './taps.js';
+
+/** How long the "delete everything?" question can be confirmed. */
+const FORGET_CONFIRMATION_MS = 10 * 60_000;
+const FORGET_QUESTIONS = new Set(LANGS.map((lang) => messagesFor(lang).forgetAsk));
+
+/**
+ * A "delete everything" press counts only under the bot's own question that
+ * asked it, sent in the last minutes. The message comes from Telegram, not
+ * from the button, so forged callback data pressed under an answer, or a
+ * question found days later, cannot delete a chat.
+ */
+function isForgetQuestion(message: MaybeInaccessibleMessage, botId: number, now: Date): boolean {
+  if (message.date === 0 || !('text' in message) || message.from?.id !== botId) return false;
+  return FORGET_QUESTIONS.has(message.text ?? '') && now.getTime() - message.date * 1000 <= FORGET_CONFIRMATION_MS;
+}
 
 export interface ButtonDeps {
   store: AnalysisStore;
@@ -33,16 +49,19 @@ export function buttons({ store, sendTap, startForget, donationRetentionMs }: Bu
     if (!data || !message) return ctx.answerCallbackQuery({ text: ctx.m.taps.closed });
     const chatId = message.chat.id;
     const answerMessageId = message.message_id;
+    // The chat's own ID first, then the group it was upgraded from (see createTapSender).
+    const chatIds = async () => [chatId, ...(await store.chats.family(chatId)).filter((id) => id !== chatId)];
 
     switch (data.kind) {
       case 'context':
       case 'feedback': {
-        const outcome = await sendTap(chatId, data.recording, data.kind === 'context' ? { kind: 'context', tap: { answerMessageId, context: data.tap } } : { kind: 'feedback', tap: { answerMessageId, ...data.tap } });
+        const outcome = await sendTap(await chatIds(), data.recording, data.kind === 'context' ? { kind: 'context', tap: { answerMessageId, context: data.tap } } : { kind: 'feedback', tap: { answerMessageId, ...data.tap } });
         return ctx.answerCallbackQuery({ text: ctx.m.taps[outcome] });
       }
       case 'babyAge': {
-        await rememberAge(chatId, data.band);
-        const outcome = await sendTap(chatId, data.recording, { kind: 'context', tap: { answerMessageId, context: { ageMonths: typicalMonths(ageBand(data.band)) } } });
+        const outcome = await sendTap(await chatIds(), data.recording, { kind: 'context', tap: { answerMessageId, context: { ageMonths: typicalMonths(ageBand(data.band)) } } });
+        // Remembered for the chat only when the recording's workflow took it: a forged or stale tap changes nothing.
+        if (outcome === 'noted') await rememberAge(chatId, data.band);
         return ctx.answerCallbackQuery({ text: ctx.m.taps[outcome] });
       }
       case 'age': {
@@ -63,6 +82,8 @@ export function buttons({ store, sendTap, startForget, donationRetentionMs }: Bu
         return ctx.editMessageText(renderPrivacy(ctx.lang, donate, donationRetentionMs), { reply_markup: donationKeyboard(ctx.m, donate) });
       }
       case 'forget': {
+        // Under anything but a fresh question of ours the press changes nothing, the message included.
+        if (!isForgetQuestion(message, ctx.me.id, new Date())) return ctx.answerCallbackQuery({ text: ctx.m.forgetExpired, show_alert: true });
         await ctx.answerCallbackQuery();
         if (!data.confirmed) return ctx.editMessageText(ctx.m.forgetCancelled);
         await ctx.editMessageText(ctx.m.forgetting);

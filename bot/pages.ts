@@ -1,6 +1,6 @@
 /** The bot's messages besides the answer, as plain text. */
 import type { PastRecording } from '../db/analyses.js';
-import type { Forgotten } from '../db/forget.js';
+import type { ForgetOutcome } from '../activities/privacy.js';
 import type { Verdict } from '../workflows/types.js';
 import { fill, formatAgo, formatDuration, messagesFor, plural, type Lang } from './locales/index.js';
 
@@ -25,9 +25,10 @@ export function renderPrivacy(lang: Lang, donating: boolean, retentionMs: number
   return fill(m.privacy, { donation });
 }
 
-/** The end of /forget: what was deleted. */
-export function renderForgotten(lang: Lang, forgotten: Forgotten): string {
+/** The end of /forget: what was deleted, and the recordings it stopped half-way. */
+export function renderForgotten(lang: Lang, forgotten: ForgetOutcome): string {
   const m = messagesFor(lang);
-  const count = (what: keyof Forgotten) => plural(lang, forgotten[what], m.counted[what]);
-  return fill(m.forgotten, { analyses: count('analyses'), feedback: count('feedback'), donations: count('donations') });
+  const count = (what: keyof typeof m.counted) => plural(lang, forgotten[what] ?? 0, m.counted[what]);
+  const done = fill(m.forgotten, { analyses: count('analyses'), feedback: count('feedback'), donations: count('donations') });
+  return forgotten.stopped ? `${done}\n${fill(m.forgottenInFlight, { stopped: count('stopped') })}` : done;
 }

@@ -14,21 +14,28 @@ const TAP_DEADLINE_MS = 10_000;
  * Delivers a button press under an answer to that recording's workflow, as an
  * update: the workflow validates it and records it in its own history. The
  * workflow is named by the callback's own chat and the recording's message,
- * so a press can only reach a recording of the chat it was made in.
+ * so a press can only reach a recording of the chat it was made in — under
+ * any of the IDs that chat has had (`chatIds`, its own first: a group that
+ * became a supergroup keeps its open conversations).
  */
 export function createTapSender(client: Client) {
-  return async function sendTap(chatId: number, recordingMessageId: number, { kind, tap }: Tap): Promise<TapOutcome> {
-    const handle = client.workflow.getHandle(recordingWorkflowId(chatId, recordingMessageId));
-    try {
-      return await client.withDeadline(Date.now() + TAP_DEADLINE_MS, () =>
-        kind === 'context' ? handle.executeUpdate(contextUpdate, { args: [tap] }) : handle.executeUpdate(feedbackUpdate, { args: [tap] }),
-      );
-    } catch (err) {
-      // Finished, unknown, or refused by the workflow (feedback given, window closed): all "this one is closed".
-      if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return 'closed';
-      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'unreachable';
-      throw err;
+  return async function sendTap(chatIds: number[], recordingMessageId: number, { kind, tap }: Tap): Promise<TapOutcome> {
+    for (const chatId of chatIds) {
+      const handle = client.workflow.getHandle(recordingWorkflowId(chatId, recordingMessageId));
+      try {
+        return await client.withDeadline(Date.now() + TAP_DEADLINE_MS, () =>
+          kind === 'context' ? handle.executeUpdate(contextUpdate, { args: [tap] }) : handle.executeUpdate(feedbackUpdate, { args: [tap] }),
+        );
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) continue;
+        // Refused by the workflow (feedback given, window closed, another message's button): "this one is closed".
+        if (err instanceof WorkflowUpdateFailedError) return 'closed';
+        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'unreachable';
+        throw err;
+      }
     }
+    // Finished long ago, or unknown.
+    return 'closed';
   };
 }
 

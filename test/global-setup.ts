@@ -16,7 +16,8 @@ declare module 'vitest' {
   }
 }
 
-const TEST_DB = 'whycry_test';
+// One database per run, so that two runs on one machine (a developer's next to CI's) never drop each other's.
+const TEST_DB = `whycry_test_${process.pid}`;
 
 /**
  * One real Temporal dev server (in memory, on free ports) and one real
@@ -40,8 +41,8 @@ export default async function setup(project: TestProject) {
 }
 
 /**
- * TEST_DATABASE_URL when set; else a fresh `whycry_test` database on the local
- * PostgreSQL server (127.0.0.1:5432); else, on a machine with no PostgreSQL,
+ * TEST_DATABASE_URL when set; else a fresh `whycry_test_<pid>` database on the local
+ * PostgreSQL server (127.0.0.1:5432), dropped at the end; else, on a machine with no PostgreSQL,
  * the embedded PGlite the app itself falls back to.
  */
 async function testDatabase() {
@@ -54,7 +55,12 @@ async function testDatabase() {
     await admin.query(`DROP DATABASE IF EXISTS ${TEST_DB} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${TEST_DB}`);
     await admin.end();
-    return { url: `postgres://postgres@127.0.0.1:5432/${TEST_DB}`, describe: `PostgreSQL database ${TEST_DB} at 127.0.0.1:5432`, stop: async () => undefined };
+    const drop = async () => {
+      const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${TEST_DB} WITH (FORCE)`).finally(() => client.end());
+    };
+    return { url: `postgres://postgres@127.0.0.1:5432/${TEST_DB}`, describe: `PostgreSQL database ${TEST_DB} at 127.0.0.1:5432`, stop: drop };
   } catch {
     await admin.end().catch(() => undefined);
     const embedded = await startEmbeddedPostgres(`${process.cwd()}/.data/test-pglite-${process.pid}`);

@@ -18,6 +18,7 @@ describe('recorded histories replay against the current workflow code', () => {
         'telegram-conversation-feedback-donated.json',
         'donation-retention.json',
         'forget-chat.json',
+        'forget-chat-deletes-histories.json',
       ]),
     );
   });

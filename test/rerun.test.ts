@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../app/config.js';
 import { rerunRecording } from '../app/rerun.js';
@@ -42,15 +43,22 @@ describe('npm run rerun', () => {
     });
     const messagesBefore = api.messages(chat.id).length;
 
-    const result = await rerunRecording(temporal.client, config, workflowId);
+    const result = await rerunRecording(temporal.client, db.store, config, workflowId);
     expect(result.rerun.workflowId.startsWith(`rerun-of-${workflowId}-`)).toBe(true);
     expect(result.rerun.sha256).toBe(result.original.sha256);
     expect(result.analysis.verdict).toBe('ok');
     expect(api.messages(chat.id)).toHaveLength(messagesBefore);
     const rerun = await temporal.client.workflow.getHandle(result.rerun.workflowId).describe();
     expect(rerun.memo).toEqual({ rerunOf: { workflowId, runId: result.original.runId } });
-    const rows = await db.pool.query('SELECT workflow_id, source FROM analyses WHERE workflow_id IN ($1, $2) ORDER BY source', [workflowId, result.rerun.workflowId]);
+    const rows = await db.pool.query('SELECT workflow_id, source, chat_id FROM analyses WHERE workflow_id IN ($1, $2) ORDER BY source', [workflowId, result.rerun.workflowId]);
     expect(rows.rows.map((r) => r.source)).toEqual(['local', 'telegram']);
+    // The re-run's row is the chat's, for /forget to find; its copy of the audio is gone.
+    expect(rows.rows.map((r) => Number(r.chat_id))).toEqual([chat.id, chat.id]);
+    expect(await readdir(join(config.dataDir, 'reruns'))).toEqual([]);
+    // /history shows the parent's recordings, not an operator's re-runs.
+    expect(await db.store.recent(chat.id, 10)).toHaveLength(1);
+    await db.store.forgetChat(chat.id);
+    expect((await db.pool.query('SELECT 1 FROM analyses WHERE workflow_id = $1', [result.rerun.workflowId])).rowCount).toBe(0);
   });
 
   it('re-runs a local recording from its original path', async () => {
@@ -60,7 +68,7 @@ describe('npm run rerun', () => {
       args: [{ source: { kind: 'local', path: CRY_VOICE_NOTE }, receivedAt: new Date().toISOString() }],
     });
     await original.result();
-    const result = await rerunRecording(temporal.client, config, original.workflowId);
+    const result = await rerunRecording(temporal.client, db.store, config, original.workflowId);
     expect(result.rerun.sha256).toBe(result.original.sha256);
     expect(result.original.runId).toBe(original.firstExecutionRunId);
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createFileActivities, type FileDeps } from '../activities/files.js';
 import { createSharedActivities } from '../activities/shared.js';
@@ -57,6 +58,7 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
       modelVersion: opts.files.model.manifest.version,
       store: opts.store,
       telegram: opts.files.telegram,
+      temporal: new Client({ connection: opts.connection, namespace: opts.namespace }),
       maxAudioSeconds: opts.maxAudioSeconds,
     }),
   });

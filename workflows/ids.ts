@@ -20,3 +20,18 @@ export function donationWorkflowId(recordingWorkflowId: string): string {
 export function forgetWorkflowId(chatId: number, confirmationMessageId: number): string {
   return `forget-${chatId}-${confirmationMessageId}`;
 }
+
+/**
+ * The start of every workflow ID that names a chat: its recordings, their
+ * donation timers, operators' re-runs of them and its /forget runs. /forget
+ * finds the chat's histories by these (the workflow ID is always indexed).
+ */
+export function chatWorkflowPrefixes(chatId: number): string[] {
+  const recordings = recordingWorkflowId(chatId, 0).replace(/0$/, '');
+  return [recordings, donationWorkflowId(recordings), rerunWorkflowId(recordings), forgetWorkflowId(chatId, 0).replace(/0$/, '')];
+}
+
+/** An operator's re-run of a recording: new run, same audio, linked to the original by its ID. */
+export function rerunWorkflowId(originalWorkflowId: string, startedAtMs?: number): string {
+  return startedAtMs === undefined ? `rerun-of-${originalWorkflowId}` : `rerun-of-${originalWorkflowId}-${startedAtMs}`;
+}

@@ -16,10 +16,19 @@ export const telegram = proxyActivities<SharedActivities>({
 });
 
 // The database may restart under load; keep trying for a few minutes, not forever.
+const STORAGE_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 12 } as const;
+
 export const database = proxyActivities<SharedActivities>({
   ...LIVENESS,
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 12 },
+  retry: STORAGE_RETRY,
+});
+
+// Deleting a chat's workflow histories: one call to Temporal per run, hundreds for a chat used for months.
+export const historyAdmin = proxyActivities<SharedActivities>({
+  ...LIVENESS,
+  startToCloseTimeout: '5m',
+  retry: STORAGE_RETRY,
 });
 
 // Any worker with room answers this one; the answer is that worker's own task

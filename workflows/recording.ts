@@ -55,12 +55,15 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   const reasons = analysis.reasons;
   // Usable answers get buttons and a conversation; older runs (and inputs from older bots) end at the answer.
   const conversing = conversation !== undefined && reasons !== undefined && patched(CONVERSATION_PATCH);
-  const show = (view: AnswerView | undefined, ackMessageId = ack?.messageId) =>
-    telegram.reply({ analysis, chatId: source.chatId, replyTo: source.messageId, languageCode: source.languageCode, ackMessageId, view });
+  // Edits go to the message where it is now: a group upgraded to a supergroup has a new chat ID
+  // (histories from before carry none, and their chat is the recording's).
+  type Shown = { messageId: number; chatId?: number };
+  const show = (view: AnswerView | undefined, at: Shown | undefined = ack) =>
+    telegram.reply({ analysis, chatId: at?.chatId ?? source.chatId, replyTo: source.messageId, languageCode: source.languageCode, ackMessageId: at?.messageId, view });
   const answer = await bestEffort('reply', timed('reply', show(conversing ? openingView(reasons, conversation) : undefined)));
   upsertSearchAttributes([{ key: OUTCOME, value: answer ? outcome : 'undelivered' }]);
   if (conversing && answer) {
-    const feedback = await converse(reasons, conversation, answer.messageId, (view) => bestEffort('reply', show(view, answer.messageId)));
+    const feedback = await converse(reasons, conversation, answer.messageId, (view) => bestEffort('reply', show(view, answer)));
     if (conversation.donate) await donate(source, conversation, feedback?.label);
   }
   return analysis;

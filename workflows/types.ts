@@ -3,7 +3,7 @@
 import type { QualityMetrics, QualityVerdict } from '../audio/quality.js';
 import type { Adjustment, ParentContext } from './guidance.js';
 
-export type TelegramMediaKind = 'voice' | 'audio' | 'video_note' | 'document';
+export type TelegramMediaKind = 'voice' | 'audio' | 'video' | 'video_note' | 'document';
 
 export type RecordingSource =
   | {
@@ -16,7 +16,12 @@ export type RecordingSource =
       durationSeconds?: number;
       languageCode?: string;
     }
-  | { kind: 'local'; path: string };
+  | {
+      kind: 'local';
+      path: string;
+      /** The chat whose recording this file is (an operator's re-run of it): its row stays the chat's, and /forget deletes it. */
+      chatId?: number;
+    };
 
 export interface RecordingInput {
   source: RecordingSource;

@@ -166,13 +166,16 @@ export const en = {
   forgetYes: '🗑 Delete everything',
   forgetNo: 'Cancel',
   forgetCancelled: 'Nothing was deleted.',
+  forgetExpired: 'This question has expired, so nothing was deleted. Send /forget again if you still want to.',
   forgetting: '🗑 Deleting…',
-  forgotten: '✅ Done. I deleted {analyses}, {feedback}, {donations} and the settings of this chat. I keep nothing about it now.',
+  forgotten: '✅ Done. I deleted {analyses}, {feedback}, {donations}, the settings of this chat and the records of how its recordings were processed. I keep nothing about it now.',
+  forgottenInFlight: '⏹ Stopped as well: {stopped} still being analysed or waiting for your feedback. Nothing about them is kept.',
   counted: {
     analyses: { one: '{n} analysis', other: '{n} analyses' },
     feedback: { one: '{n} feedback answer', other: '{n} feedback answers' },
     donations: { one: '{n} donated recording', other: '{n} donated recordings' },
-  } as Record<'analyses' | 'feedback' | 'donations', Plural>,
+    stopped: { one: '{n} recording', other: '{n} recordings' },
+  } as Record<'analyses' | 'feedback' | 'donations' | 'stopped', Plural>,
 };
 
 export type Messages = typeof en;

@@ -1,0 +1,164 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Update } from 'grammy/types';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../app/config.js';
+import { rerunRecording } from '../app/rerun.js';
+import { callbackData } from '../bot/callback-data.js';
+import { en } from '../bot/locales/en.js';
+import { fill } from '../bot/locales/index.js';
+import { forgetWorkflowId, recordingWorkflowId } from '../workflows/ids.js';
+import { scratch } from './support/audio.js';
+import { privateChat, TOKEN } from './support/bot.js';
+import { TABLES } from './support/harness.js';
+import { startPipeline } from './support/pipeline.js';
+import { telegramTestbed } from './support/testbed.js';
+import type { BotMessage, ChatRef } from './telegram/bot-api-server.js';
+
+const bed = telegramTestbed();
+const someId = () => 100_000 + Math.floor(Math.random() * 1e9);
+
+async function whycry(name: string) {
+  const pipeline = await startPipeline(bed.api, bed.db.store, { name, env: { FEEDBACK_WINDOW: '60s' } });
+  bed.cleanups.push(pipeline.stop);
+  return pipeline;
+}
+
+const message = (chatId: number, messageId: number) => bed.api.messages(chatId).find((m) => m.message_id === messageId)!;
+const answerTo = (chatId: number, recording: number) =>
+  bed.api.waitFor(() => bed.api.messages(chatId).find((m) => m.reply_to_message_id === recording && m.edits.length >= 2), 30_000);
+const rowsOf = async (chatId: number) => {
+  const counts: Record<string, number> = {};
+  for (const table of TABLES) {
+    const { rows } = await bed.db.pool.query(`SELECT count(*)::int AS n FROM ${table} t WHERE t::text LIKE $1`, [`%${chatId}%`]);
+    counts[table] = rows[0].n;
+  }
+  return counts;
+};
+const gone = (workflowId: string) =>
+  expect
+    .poll(() => bed.temporal.client.workflow.getHandle(workflowId).describe().then(() => false, (err) => err instanceof WorkflowNotFoundError), { timeout: 20_000 })
+    .toBe(true);
+
+/** /forget, confirmed under the question that asked it; resolves with the bot's last word. */
+async function forget(chat: ChatRef) {
+  bed.api.sendText(chat, '/forget');
+  const ask = await bed.api.waitFor(() => bed.api.messages(chat.id).find((msg) => msg.text === en.forgetAsk));
+  bed.api.pressButton(chat, ask.message_id, callbackData.forget(true));
+  const run = bed.temporal.client.workflow.getHandle(forgetWorkflowId(chat.id, ask.message_id));
+  await expect.poll(() => run.describe().then(() => true, () => false), { timeout: 10_000 }).toBe(true);
+  const forgotten = await run.result();
+  const confirmation = await bed.api.waitFor(() => (message(chat.id, ask.message_id).text.startsWith('✅') ? message(chat.id, ask.message_id) : undefined));
+  return { forgotten, confirmation, ask };
+}
+
+/** A callback query as a modified client can send it: any data, under any bot message it names. */
+function forgedPress(chat: ChatRef, under: BotMessage, data: string, messageDate = under.date): Update {
+  return bed.api.enqueue({
+    callback_query: {
+      id: String(someId()),
+      from: { id: chat.id, is_bot: false, first_name: 'Parent' },
+      chat_instance: '1',
+      data,
+      message: { message_id: under.message_id, date: messageDate, chat: { id: chat.id, type: 'private', first_name: 'Parent' }, from: { id: 123456, is_bot: true, first_name: 'whycry' }, text: under.text },
+    },
+  } as Omit<Update, 'update_id'>);
+}
+
+describe('/forget forgets everything, in flight or not', () => {
+  it('a recording still being analysed is stopped, stores nothing, and the parent is told so; its history goes', async () => {
+    await whycry('forget-in-flight');
+    const chat = privateChat(someId());
+    // The download hangs long enough for /forget to land while the recording is in flight.
+    bed.api.failNext('download', { kind: 'hang', ms: 4_000 });
+    const recording = bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 }).message!.message_id;
+    const inFlight = bed.temporal.client.workflow.getHandle(recordingWorkflowId(chat.id, recording));
+    await expect.poll(() => inFlight.describe().then((d) => d.status.name, () => 'none'), { timeout: 10_000 }).toBe('RUNNING');
+
+    const { forgotten, confirmation } = await forget(chat);
+    expect(forgotten).toMatchObject({ analyses: 0, stopped: 1 });
+    expect(confirmation.text).toContain(fill(en.forgottenInFlight, { stopped: '1 recording' }));
+    await gone(inFlight.workflowId);
+
+    // Long after the download would have finished, nothing of the chat came back but the one-day tombstone.
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(await rowsOf(chat.id)).toEqual({ ...Object.fromEntries(TABLES.map((t) => [t, 0])), forgotten_chats: 1 });
+    bed.api.sendText(chat, '/history');
+    const history = await bed.api.waitFor(() => bed.api.messages(chat.id).find((m) => m.text === en.historyEmpty));
+    expect(history).toBeDefined();
+  });
+
+  it('an answered recording: the conversation stops, a later 👍 stores nothing, every history of the chat goes, and a re-run is refused', async () => {
+    const { taskQueue } = await whycry('forget-answered');
+    const chat = privateChat(someId());
+    const recording = bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 }).message!.message_id;
+    const answer = await answerTo(chat.id, recording);
+    const workflowId = recordingWorkflowId(chat.id, recording);
+
+    const { forgotten, confirmation } = await forget(chat);
+    expect(forgotten).toMatchObject({ analyses: 1, stopped: 1 });
+    expect(forgotten.deleted).toBeGreaterThanOrEqual(1);
+    expect(confirmation.text).toContain(fill(en.forgotten, { analyses: '1 analysis', feedback: '0 feedback answers', donations: '0 donated recordings' }));
+    await gone(workflowId);
+
+    bed.api.pressButton(chat, answer.message_id, callbackData.right(recording));
+    await bed.api.waitFor(() => bed.api.calls.find((c) => c.method === 'answerCallbackQuery' && c.params.text === en.taps.closed));
+    expect(await rowsOf(chat.id)).toMatchObject({ analyses: 0, feedback: 0 });
+
+    // The audio is not fetched again for a forgotten recording, and nothing is left on disk.
+    const dataDir = await scratch();
+    const config = loadConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: bed.api.apiRoot, TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dataDir });
+    const downloads = () => bed.api.calls.filter((c) => c.method === 'getFile').length;
+    const before = downloads();
+    await expect(rerunRecording(bed.temporal.client, bed.db.store, config, workflowId)).rejects.toThrow();
+    expect(downloads()).toBe(before);
+    expect(await readdir(join(dataDir, 'reruns')).catch(() => [])).toEqual([]);
+  });
+
+  it('a recording sent after /forget is kept as usual', async () => {
+    await whycry('forget-then-new');
+    const chat = privateChat(someId());
+    await forget(chat);
+    await new Promise((r) => setTimeout(r, 1_100)); // Telegram dates messages in whole seconds
+    const recording = bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 }).message!.message_id;
+    await answerTo(chat.id, recording);
+    expect((await rowsOf(chat.id)).analyses).toBe(1);
+  });
+});
+
+describe('the confirmation belongs to the question', () => {
+  it('a forged "forget:yes" under an answer, or under a question an hour old, deletes nothing', async () => {
+    await whycry('forget-forged');
+    const chat = privateChat(someId());
+    const recording = bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 }).message!.message_id;
+    const answer = await answerTo(chat.id, recording);
+
+    const refusals = () => bed.api.calls.filter((c) => c.method === 'answerCallbackQuery' && c.params.text === en.forgetExpired).length;
+    const answerText = answer.text;
+    forgedPress(chat, answer, callbackData.forget(true));
+    await bed.api.waitFor(() => (refusals() === 1 ? true : undefined));
+    bed.api.sendText(chat, '/forget');
+    const ask = await bed.api.waitFor(() => bed.api.messages(chat.id).find((msg) => msg.text === en.forgetAsk));
+    forgedPress(chat, ask, callbackData.forget(true), ask.date - 3600);
+    await bed.api.waitFor(() => (refusals() === 2 ? true : undefined));
+    expect(message(chat.id, answer.message_id).text).toBe(answerText);
+    expect(message(chat.id, ask.message_id).text).toBe(en.forgetAsk);
+
+    expect((await rowsOf(chat.id)).analyses).toBe(1);
+    const runs = [];
+    for await (const run of bed.temporal.client.workflow.list({ query: `WorkflowId STARTS_WITH 'forget-${chat.id}-'` })) runs.push(run);
+    expect(runs).toEqual([]);
+  });
+
+  it('a forged age tap that the recording refuses changes nothing stored', async () => {
+    await whycry('forged-age');
+    const chat = privateChat(someId());
+    const recording = bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 }).message!.message_id;
+    const answer = await answerTo(chat.id, recording);
+    // Naming another (unknown) recording: the workflow is not there, so the tap is refused.
+    forgedPress(chat, answer, callbackData.babyAge('12m+', recording + 1000));
+    await bed.api.waitFor(() => bed.api.calls.find((c) => c.method === 'answerCallbackQuery' && c.params.text === en.taps.closed));
+    expect(await bed.db.store.settings.get(chat.id)).toEqual({ donate: false });
+  });
+});
