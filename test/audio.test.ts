@@ -16,6 +16,8 @@ const SPEC = {
   windows: { seconds: 5, hopSeconds: 2.5, maxWindows: 12 },
 };
 
+const peak = (samples: Float32Array) => samples.reduce((max, x) => Math.max(max, Math.abs(x)), 0);
+
 let dir: string;
 beforeAll(async () => {
   dir = await scratch();
@@ -48,6 +50,36 @@ describe('decodeAudio', () => {
     await synthesize('color=c=black:s=240x240:d=7', file, ['-i', CRY_WAV, '-map', '0:v', '-map', '1:a', '-shortest', '-c:v', 'libx264', '-c:a', 'aac']);
     const decoded = await decodeAudio(file, SR, LIMITS);
     expect(decoded.seconds).toBeGreaterThan(6);
+  });
+
+  it.each([
+    ['a voice note', CRY_VOICE_NOTE, []],
+    ['a stereo 96 kHz WAV', CRY_WAV, ['-ac', '2', '-ar', '96000']],
+  ])('decodes %s sample for sample as a plain ffmpeg mono downmix (the training features depend on it)', async (_what, source, args) => {
+    const file = args.length ? await encode(source, join(dir, 'plain-source.wav'), args) : source;
+    const raw = await readFile(await encode(file, join(dir, 'plain.f32'), ['-ac', '1', '-ar', '8000', '-f', 'f32le']));
+    const plain = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    expect((await decodeAudio(file, 8000, LIMITS)).samples).toEqual(plain);
+  });
+
+  it('hears a stereo cry whose channels cancel in the mono sum (right = −left)', async () => {
+    const file = await encode(CRY_WAV, join(dir, 'anti-phase.wav'), ['-af', 'pan=stereo|c0=c0|c1=-1*c0']);
+    const { samples } = await decodeAudio(file, SR, LIMITS);
+    expect(peak(samples)).toBeGreaterThan(0.5);
+  });
+
+  it('hears a cry in the second audio stream when the first is silent', async () => {
+    const file = await synthesize('anullsrc=r=8000:cl=mono', join(dir, 'two-streams.mka'), ['-i', CRY_WAV, '-map', '0:a', '-map', '1:a', '-shortest', '-c:a', 'libopus']);
+    const { samples, seconds } = await decodeAudio(file, SR, LIMITS);
+    expect(Math.abs(seconds - 6.95)).toBeLessThan(0.1);
+    expect(peak(samples)).toBeGreaterThan(0.3);
+  });
+
+  it('decodes the sound track of a regular video (WebM, VP8 + Opus)', async () => {
+    const file = await synthesize('testsrc2=s=320x240:d=7', join(dir, 'video.webm'), ['-i', CRY_WAV, '-map', '0:v', '-map', '1:a', '-shortest', '-c:v', 'libvpx', '-deadline', 'realtime', '-c:a', 'libopus']);
+    const { samples, seconds } = await decodeAudio(file, SR, LIMITS);
+    expect(seconds).toBeGreaterThan(6);
+    expect(peak(samples)).toBeGreaterThan(0.3);
   });
 
   it.each([

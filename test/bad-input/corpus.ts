@@ -27,6 +27,7 @@ export async function buildCorpus(dir: string): Promise<BadInput[]> {
   const lyingHeader = Buffer.from(cryWav);
   lyingHeader.writeUInt32LE(0x7fffffff, 4); // RIFF size
   lyingHeader.writeUInt32LE(0x7fffffff, 40); // data size
+  const cry = await cryFloats(dir);
 
   const corpus: BadInput[] = [
     { name: 'empty file', path: await bytes('empty.ogg', new Uint8Array(0)), expect: 'empty' },
@@ -50,7 +51,7 @@ export async function buildCorpus(dir: string): Promise<BadInput[]> {
     { name: '6-channel OGG/Opus', path: await encode(CRY_WAV, at('6ch.ogg'), ['-ac', '6', '-c:a', 'libopus', '-mapping_family', '1']) },
     { name: 'WAV with a lying header', path: await bytes('lying-header.wav', lyingHeader) },
     { name: 'float WAV with NaN and Inf', path: await floatWav(at('nan.wav'), nanSignal(), 16000), expect: 'corrupt' },
-    { name: 'extreme DC offset', path: await floatWav(at('dc.wav'), withDc(await cryFloats(dir), 0.9), 8000) },
+    { name: 'extreme DC offset', path: await floatWav(at('dc.wav'), withDc(cry, 0.9), 8000) },
     { name: 'full-scale square wave', path: await floatWav(at('square.wav'), square(3 * 16000), 16000), expect: 'clipped' },
     { name: '8-bit μ-law WAV', path: await encode(CRY_WAV, at('mulaw.wav'), ['-c:a', 'pcm_mulaw']) },
     { name: 'video without an audio track', path: await synthesize('color=c=black:s=240x240:d=3', at('mute.mp4'), ['-c:v', 'libx264']), expect: 'no_audio_track' },
@@ -63,25 +64,60 @@ export async function buildCorpus(dir: string): Promise<BadInput[]> {
     { name: 'white noise, 5 s', path: await synthesize('anoisesrc=d=5:c=white:a=0.3', at('noise.ogg'), VOICE_NOTE_ARGS), expect: 'too_noisy' },
     { name: '440 Hz tone, 5 s', path: await synthesize('sine=f=440:d=5', at('tone.ogg'), VOICE_NOTE_ARGS), expect: 'not_a_cry' },
     { name: 'AMR-NB in 3GP (an old Android recorder)', path: await encode(CRY_WAV, at('android.3gp'), ['-c:a', 'libopencore_amrnb', '-ar', '8000', '-b:a', '12.2k']) },
+    // Text containers name other files or hosts: ffmpeg must read only the bytes we downloaded,
+    // and answer the same whether or not the named file exists.
+    { name: 'HLS playlist naming a local WAV', path: await bytes('local.m3u8', hlsPlaylist(CRY_WAV)), expect: 'undecodable' },
+    { name: 'HLS playlist naming a missing file', path: await bytes('missing.m3u8', hlsPlaylist(at('no-such.wav'))), expect: 'undecodable' },
+    { name: 'HLS playlist naming an http URL', path: await bytes('remote.m3u8', hlsPlaylist('http://127.0.0.1:9/cry.ts')), expect: 'undecodable' },
+    { name: 'live HLS playlist (no end tag)', path: await bytes('live.m3u8', hlsPlaylist(CRY_WAV, '')), expect: 'undecodable' },
+    { name: 'HLS master playlist', path: await bytes('master.m3u8', `#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=64000\n${at('local.m3u8')}\n`), expect: 'undecodable' },
+    { name: 'ffconcat naming /etc/passwd', path: await bytes('passwd.ffconcat', 'ffconcat version 1.0\nfile /etc/passwd\n'), expect: 'undecodable' },
+    { name: 'ffconcat naming a local WAV', path: await bytes('local.ffconcat', `ffconcat version 1.0\nfile '${CRY_WAV}'\n`), expect: 'undecodable' },
+    { name: 'SDP session (RTP on a local port)', path: await bytes('session.sdp', 'v=0\no=- 0 0 IN IP4 127.0.0.1\ns=cry\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 5004 RTP/AVP 0\n'), expect: 'undecodable' },
+    // Declared sample rates far outside 8–384 kHz: one 4 KB packet at 1 Hz is 34 minutes to resample at once.
+    { name: 'WAV declaring 1 Hz (8 KB)', path: await pcm16Wav(at('1hz.wav'), cry.subarray(0, 4096), 1) },
+    { name: 'WAV declaring 100 Hz (8 KB)', path: await pcm16Wav(at('100hz.wav'), cry.subarray(0, 4096), 100) },
+    { name: 'WAV declaring 1 000 000 Hz', path: await pcm16Wav(at('1mhz.wav'), cry, 1_000_000) },
+    // Recordings a parent may really send, which must be heard as the cry they are.
+    { name: 'stereo WAV whose channels cancel (R = −L)', path: await encode(CRY_WAV, at('anti-phase.wav'), ['-af', ANTI_PHASE]), expect: 'ok' },
+    { name: 'stereo Opus whose channels cancel (R = −L)', path: await encode(CRY_WAV, at('anti-phase.ogg'), ['-af', ANTI_PHASE, '-ar', '48000', '-c:a', 'libopus', '-b:a', '64k']), expect: 'ok' },
+    { name: 'MKA: silent first audio stream, cry second', path: await synthesize('anullsrc=r=8000:cl=mono', at('two-streams.mka'), ['-i', CRY_WAV, '-map', '0:a', '-map', '1:a', '-shortest', '-c:a', 'libopus']), expect: 'ok' },
+    { name: 'MP4 video: silent sound track, cry second', path: await synthesize('color=c=black:s=320x240:d=7', at('two-tracks.mp4'), ['-f', 'lavfi', '-i', 'anullsrc=r=44100:cl=stereo', '-i', CRY_WAV, '-map', '0:v', '-map', '1:a', '-map', '2:a', '-shortest', '-c:v', 'libx264', '-c:a', 'aac']), expect: 'ok' },
+    { name: 'video of crying (H.264 + AAC, 640×360)', path: await synthesize('testsrc2=s=640x360:d=7', at('video.mp4'), ['-i', CRY_WAV, '-map', '0:v', '-map', '1:a', '-shortest', '-c:v', 'libx264', '-c:a', 'aac']), expect: 'ok' },
+    { name: 'WebM video of crying (VP8 + Opus)', path: await synthesize('testsrc2=s=320x240:d=7', at('video.webm'), ['-i', CRY_WAV, '-map', '0:v', '-map', '1:a', '-shortest', '-c:v', 'libvpx', '-deadline', 'realtime', '-c:a', 'libopus']), expect: 'ok' },
   ];
   return corpus;
 }
 
-async function floatWav(path: string, samples: Float32Array, sampleRate: number): Promise<string> {
+/** A playlist: a few hundred bytes of text naming other media for ffmpeg to open; without the end tag it is "live". */
+export const hlsPlaylist = (target: string, end = '#EXT-X-ENDLIST') =>
+  `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\n${target}\n${end}\n`;
+
+/** The right channel is the left one inverted: a mono sum of the two is silence. */
+const ANTI_PHASE = 'pan=stereo|c0=c0|c1=-1*c0';
+
+const floatWav = (path: string, samples: Float32Array, sampleRate: number) =>
+  monoWav(path, 3, 32, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), sampleRate);
+
+export const pcm16Wav = (path: string, samples: Float32Array, sampleRate: number) =>
+  monoWav(path, 1, 16, Buffer.from(Int16Array.from(samples, (x) => Math.round(Math.max(-1, Math.min(1, x)) * 32767)).buffer), sampleRate);
+
+/** A mono WAV with whatever header fields we ask for, as a lying or broken encoder would write it. */
+async function monoWav(path: string, format: 1 | 3, bits: 16 | 32, data: Buffer, sampleRate: number): Promise<string> {
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);
-  header.writeUInt32LE(36 + samples.byteLength, 4);
+  header.writeUInt32LE(36 + data.length, 4);
   header.write('WAVEfmt ', 8);
   header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(3, 20); // IEEE float
+  header.writeUInt16LE(format, 20); // 1 = integer PCM, 3 = IEEE float
   header.writeUInt16LE(1, 22);
   header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 4, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(32, 34);
+  header.writeUInt32LE((sampleRate * bits) / 8, 28);
+  header.writeUInt16LE(bits / 8, 32);
+  header.writeUInt16LE(bits, 34);
   header.write('data', 36);
-  header.writeUInt32LE(samples.byteLength, 40);
-  await writeFile(path, Buffer.concat([header, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)]));
+  header.writeUInt32LE(data.length, 40);
+  await writeFile(path, Buffer.concat([header, data]));
   return path;
 }
 
