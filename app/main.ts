@@ -6,9 +6,11 @@
 import { startBot } from '../bot/run.js';
 import { startWorker } from '../worker/run.js';
 import { loadConfig } from './config.js';
+import { exitOnUncaughtError } from './log.js';
 import { installTelemetry } from './telemetry.js';
 import { startStack } from './stack.js';
 
+exitOnUncaughtError();
 const config = loadConfig();
 installTelemetry(config);
 const stack = await startStack(config);

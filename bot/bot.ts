@@ -12,6 +12,9 @@ import type { RecordingStarter } from './start-recording.js';
 import type { TapSender } from './taps.js';
 import { onUpdateError, untilAvailable } from './until-available.js';
 
+/** Bot API calls retried elsewhere: getUpdates by grammY's polling loop, setMyCommands by bot/retry.ts. */
+const OWN_RETRIES = new Set(['getUpdates', 'setMyCommands']);
+
 /** How long one update waits for PostgreSQL and Temporal before the bot stops polling. */
 const WAIT_FOR_SERVICES_MS = 2 * 60_000;
 
@@ -36,9 +39,9 @@ export interface BotDeps {
 export function createBot({ token, apiRoot, store, startRecording, sendTap, startForget, limits, rateLimit, conversation, log = () => undefined }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   // What the bot says itself waits out a 429's retry_after (and retries a 5xx) instead of failing the
-  // update. Network errors go on to untilAvailable, and polling keeps grammY's own retries.
+  // update. Network errors go on to untilAvailable; polling and the menu keep their own retries.
   const retrying = autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: true });
-  bot.api.config.use((prev, method, payload, signal) => (method === 'getUpdates' ? prev(method, payload, signal) : retrying(prev, method, payload, signal)));
+  bot.api.config.use((prev, method, payload, signal) => (OWN_RETRIES.has(method) ? prev(method, payload, signal) : retrying(prev, method, payload, signal)));
   const { donationRetentionMs } = conversation;
 
   const handlers = new Composer<BotContext>();

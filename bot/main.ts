@@ -1,8 +1,10 @@
 /** The bot on its own (the deployment's `bot` service). */
 import { loadConfig } from '../app/config.js';
+import { exitOnUncaughtError } from '../app/log.js';
 import { startStack } from '../app/stack.js';
 import { startBot } from './run.js';
 
+exitOnUncaughtError();
 const config = loadConfig();
 const stack = await startStack(config);
 const bot = await startBot(config, stack);

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../app/config.js';
+import { jsonLog } from '../app/log.js';
 import type { Stack } from '../app/stack.js';
 import { createBot } from './bot.js';
 import { setCommandMenu } from './menu.js';
@@ -8,10 +9,11 @@ import { createForgetStarter } from './start-forget.js';
 import { createRecordingStarter } from './start-recording.js';
 import { createTapSender } from './taps.js';
 
-/** Runs the bot in the configured mode until `stop()`. */
-export async function startBot(config: Config, stack: Pick<Stack, 'temporalAddress' | 'store'>, log: (line: string) => void = console.error) {
+/** Runs the bot in the configured mode until `stop()`; its log goes to `write` as JSON lines (app/log.ts). */
+export async function startBot(config: Config, stack: Pick<Stack, 'temporalAddress' | 'store'>, write: (line: string) => void = console.error) {
   const token = config.telegram.token;
   if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
+  const log = jsonLog(write);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const { taskQueue } = config.temporal;
@@ -25,21 +27,23 @@ export async function startBot(config: Config, stack: Pick<Stack, 'temporalAddre
     limits: config.limits,
     rateLimit: config.rateLimit,
     conversation: config.conversation,
-    log: (event, fields) => log(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: event, ...fields })),
+    log,
   });
-  await setCommandMenu(bot.api);
+  const stopping = new AbortController();
+  // In the background: a menu Telegram does not take yet must not keep the bot from serving.
+  const menu = setCommandMenu(bot.api, { log, signal: stopping.signal });
   const { mode, webhook } = config.telegram;
   const server = mode === 'webhook' ? await serveWebhook(bot, { url: webhook.url!, secret: webhook.secret!, port: webhook.port }, log) : undefined;
-  const stopping = new AbortController();
   const done = mode === 'polling' ? servePolling(bot, log, stopping.signal) : new Promise<void>((resolve) => server!.once('close', resolve));
   return {
     bot,
     done,
     async stop() {
       stopping.abort();
-      if (bot.isRunning()) await bot.stop();
+      // grammY confirms the last update on stopping; with the Bot API down that fails, and the update comes again (a duplicate the workflow ID refuses).
+      if (bot.isRunning()) await bot.stop().catch((err: unknown) => log('could not confirm the last update on stopping', { error: err }, 'warn'));
       server?.close();
-      await done.catch(() => undefined);
+      await Promise.all([done.catch(() => undefined), menu]);
       await connection.close();
     },
   };

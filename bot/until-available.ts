@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { BotError, Composer, MiddlewareFn } from 'grammy';
+import type { Level } from '../app/log.js';
+import { scrub } from '../app/scrub.js';
 import type { BotContext } from './context.js';
 
 /** Raised when PostgreSQL or Temporal stayed unreachable for the whole wait. */
@@ -13,7 +15,8 @@ export interface AvailabilityOptions {
   giveUpMs: number;
   firstDelayMs?: number;
   maxDelayMs?: number;
-  log: (event: string, fields: Record<string, unknown>) => void;
+  /** An Error among the fields is the logger's to write out (app/log.ts); the level defaults to info. */
+  log: (event: string, fields: Record<string, unknown>, level?: Level) => void;
 }
 
 /**
@@ -40,7 +43,7 @@ export function untilAvailable(handlers: Composer<BotContext>, { giveUpMs, first
         if (!isUnavailable(err)) throw err;
         const waitedMs = Date.now() - started;
         if (waitedMs >= giveUpMs) throw new DependencyDown(`still unreachable after ${waitedMs} ms: ${describe(err)}`, { cause: err });
-        log('waiting for services', { updateId: ctx.update.update_id, waitedMs, error: describe(err) });
+        log('waiting for services', { updateId: ctx.update.update_id, waitedMs, error: err }, 'warn');
         await sleep(delay);
       }
     }
@@ -74,8 +77,9 @@ export function isUnavailable(err: unknown): boolean {
 export function onUpdateError(log: AvailabilityOptions['log']) {
   return (err: BotError<BotContext>) => {
     if (err.error instanceof DependencyDown) throw err.error;
-    log('update failed', { updateId: err.ctx.update.update_id, error: describe(err.error) });
+    log('update failed', { updateId: err.ctx.update.update_id, error: err.error }, 'error');
   };
 }
 
-const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
+// Into an error message that is logged and may reach the supervisor's output: no token.
+const describe = (err: unknown) => scrub(err instanceof Error ? err.message : String(err));

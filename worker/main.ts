@@ -3,10 +3,12 @@
  * and PostgreSQL from TEMPORAL_ADDRESS and DATABASE_URL, or the embedded defaults.
  */
 import { loadConfig } from '../app/config.js';
+import { exitOnUncaughtError } from '../app/log.js';
 import { installTelemetry } from '../app/telemetry.js';
 import { startStack } from '../app/stack.js';
 import { startWorker } from './run.js';
 
+exitOnUncaughtError();
 const config = loadConfig();
 installTelemetry(config);
 const stack = await startStack(config);

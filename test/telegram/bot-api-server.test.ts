@@ -114,6 +114,18 @@ describe('messages', () => {
     expect([blocked.error_code, blocked.description]).toEqual([403, 'Forbidden: bot was blocked by the user']);
   });
 
+  it('a message the person deleted cannot be edited any more, and the bot is told nothing', async () => {
+    server.sendText(ALICE, 'hi');
+    const listening = await api.sendMessage(1001, 'Listening…');
+    const confirmed = (await api.getUpdates()).at(-1)!.update_id;
+    server.deleteMessageAsUser(ALICE, listening.message_id);
+    const e = await grammyError(api.editMessageText(1001, listening.message_id, 'The answer'));
+    expect([e.error_code, e.description]).toEqual([400, 'Bad Request: message to edit not found']);
+    expect(server.messages(1001)[0]).toMatchObject({ deleted: true, edits: ['Listening…'] });
+    expect(await api.getUpdates({ offset: confirmed + 1 })).toEqual([]);
+    expect(() => server.deleteMessageAsUser(ALICE, listening.message_id)).toThrow(/no live message/);
+  });
+
   it('reports HTML parse errors like TDLib', async () => {
     server.sendText(ALICE, 'hi');
     const e = await grammyError(api.sendMessage(1001, '<b>bold', { parse_mode: 'HTML' }));
@@ -210,6 +222,17 @@ describe('getUpdates', () => {
     expect(updates[0]?.message?.voice).toMatchObject({ duration: 2, mime_type: 'audio/ogg', file_size: 3 });
   });
 
+  it('timeout is the long poll: an empty one answers after `timeout` seconds, a short poll at once', async () => {
+    let started = Date.now();
+    expect(await api.getUpdates({ timeout: 1 })).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // another offset: a short poll repeating the last one within 3 s would be stretched to 3 s (see LongPoll)
+    started = Date.now();
+    expect(await api.getUpdates({ timeout: 0, offset: 1 })).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
   it('offset confirms lower updates; redeliver brings one back with the same update_id', async () => {
     const a = server.sendText(ALICE, 'one');
     const b = server.sendText(ALICE, 'two');
@@ -291,6 +314,16 @@ describe('faults', () => {
     await api.sendMessage(1001, 'y');
     expect(server.messages(1001).map((m) => m.text)).toEqual(['y']);
     expect(server.calls.filter((c) => c.method === 'sendMessage').map((c) => c.status)).toEqual([429, 200]);
+  });
+
+  it('setMyCommands answers 429 with retry_after when told to, stores nothing, and stores the retry', async () => {
+    const menu = [{ command: 'start', description: 'Start' }];
+    server.failNext('setMyCommands', { kind: 'http', status: 429, retryAfter: 3 });
+    const e = await grammyError(api.setMyCommands(menu));
+    expect([e.error_code, e.description, e.parameters.retry_after]).toEqual([429, 'Too Many Requests: retry after 3', 3]);
+    expect(await api.getMyCommands()).toEqual([]);
+    expect(await api.setMyCommands(menu)).toBe(true);
+    expect(await api.getMyCommands()).toEqual(menu);
   });
 
   it('500 is a GrammyError, 502 (nginx HTML) and hang are HttpErrors', async () => {

@@ -15,6 +15,8 @@
  *   (so `bot.stop()` right after start can take up to 3 s; see `emulateShortPollDelay`).
  * - editMessageText without reply_markup removes the inline keyboard.
  * - setWebhook with a URL more than once per second → 429 retry after 1.
+ * - A message a person deleted (`deleteMessageAsUser`) is gone for the bot too: editing it answers
+ *   400 "Bad Request: message to edit not found", and no update tells the bot.
  *
  * Deliberate deviations: webhooks may be plain http on any port (like a `--local` server);
  * multipart uploads, MarkdownV2 and many methods are not implemented (501 / 400 with a clear text).
@@ -82,6 +84,12 @@ export interface BotApiServer {
   redeliver(updateId: number): void;
   /** The user blocks (true) or unblocks the bot: sends to the chat answer 403. */
   blockBot(chatId: number, blocked?: boolean): void;
+  /**
+   * A person deletes a message in the chat for everyone, as anyone may in a private chat (a bot's
+   * "Listening…" included). Telegram tells the bot nothing: no update; an edit of it then answers
+   * 400 "Bad Request: message to edit not found".
+   */
+  deleteMessageAsUser(chat: ChatRef, messageId: number): void;
 
   /** Every request received, in arrival order. */
   readonly calls: CallRecord[];
@@ -360,6 +368,11 @@ export async function startBotApiServer(opts: BotApiServerOptions): Promise<BotA
     enqueue: enqueueRaw,
     redeliver: (updateId) => queue.redeliver(updateId),
     blockBot: (chatId, blocked = true) => state.setBlocked(chatId, blocked),
+    deleteMessageAsUser: (chat, messageId) => {
+      const message = state.findMessage(chat.id, messageId);
+      if (!message) throw new Error(`deleteMessageAsUser: no live message ${messageId} in chat ${chat.id}`);
+      message.deleted = true;
+    },
 
     messages: (chatId) => state.botMessages(chatId),
 
