@@ -15,6 +15,9 @@
  *   (so `bot.stop()` right after start can take up to 3 s; see `emulateShortPollDelay`).
  * - editMessageText without reply_markup removes the inline keyboard.
  * - setWebhook with a URL more than once per second → 429 retry after 1.
+ * - A group upgraded to a supergroup (`upgradeToSupergroup`): service messages with
+ *   `migrate_to_chat_id` / `migrate_from_chat_id`, then every call to the old ID answers 400
+ *   "Bad Request: group chat was upgraded to a supergroup chat" with `parameters.migrate_to_chat_id`.
  * - A message a person deleted (`deleteMessageAsUser`) is gone for the bot too: editing it answers
  *   400 "Bad Request: message to edit not found", and no update tells the bot.
  *
@@ -90,6 +93,8 @@ export interface BotApiServer {
    * 400 "Bad Request: message to edit not found".
    */
   deleteMessageAsUser(chat: ChatRef, messageId: number): void;
+  /** The group becomes the supergroup `supergroupId` (≤ −10¹²): both service messages, then 400 `migrate_to_chat_id` for the old ID. */
+  upgradeToSupergroup(group: ChatRef, supergroupId: number): [Update, Update];
 
   /** Every request received, in arrival order. */
   readonly calls: CallRecord[];
@@ -368,6 +373,7 @@ export async function startBotApiServer(opts: BotApiServerOptions): Promise<BotA
     enqueue: enqueueRaw,
     redeliver: (updateId) => queue.redeliver(updateId),
     blockBot: (chatId, blocked = true) => state.setBlocked(chatId, blocked),
+    upgradeToSupergroup: (group, supergroupId) => builders.upgradeToSupergroup(group, supergroupId),
     deleteMessageAsUser: (chat, messageId) => {
       const message = state.findMessage(chat.id, messageId);
       if (!message) throw new Error(`deleteMessageAsUser: no live message ${messageId} in chat ${chat.id}`);

@@ -48,6 +48,9 @@ export function createMethods(deps: MethodDeps): Map<string, { name: string; han
     if (typeof id === 'string') throw badRequest('chat not found'); // no @username chats in this double
     const entry = state.getChat(id);
     if (!entry) throw badRequest('chat not found');
+    if (entry.migratedTo !== undefined) {
+      throw new ApiError(400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: entry.migratedTo });
+    }
     if (entry.blocked) throw new ApiError(403, 'Forbidden: bot was blocked by the user');
     return id;
   }

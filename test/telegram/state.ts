@@ -43,6 +43,8 @@ interface ChatEntry {
   nextMessageId: number;
   messages: Map<number, StoredMessage>;
   blocked: boolean;
+  /** A group upgraded to this supergroup: the Bot API refuses every call to the old ID and names the new one. */
+  migratedTo?: number;
 }
 
 const FILE_ID_PREFIX: Record<FileKind, string> = {
@@ -133,6 +135,12 @@ export class TelegramState {
 
   getChat(chatId: number): ChatEntry | undefined {
     return this.chats.get(chatId);
+  }
+
+  setMigrated(chatId: number, supergroupId: number): void {
+    const entry = this.chats.get(chatId);
+    if (!entry || entry.chat.type !== 'group') throw new Error(`upgradeToSupergroup: ${chatId} is not a known group`);
+    entry.migratedTo = supergroupId;
   }
 
   setBlocked(chatId: number, blocked: boolean): void {

@@ -113,6 +113,18 @@ export class UpdateBuilders {
     });
   }
 
+  /**
+   * Telegram upgrades a group to a supergroup (it grew, or an admin changed a setting): the group
+   * gets a service message naming its new ID, the supergroup one naming the old, and from then on
+   * every Bot API call to the old ID answers 400 with `migrate_to_chat_id`.
+   */
+  upgradeToSupergroup(group: ChatRef, supergroupId: number): [Update, Update] {
+    const moved = this.userMessage(group, {}, () => ({ media: { migrate_to_chat_id: supergroupId } }));
+    this.state.setMigrated(group.id, supergroupId);
+    const arrived = this.userMessage({ ...group, id: supergroupId, type: 'supergroup' }, {}, () => ({ media: { migrate_from_chat_id: group.id } }));
+    return [moved, arrived];
+  }
+
   private userMessage(
     chat: ChatRef,
     opts: UserMessageOptions,
