@@ -6,6 +6,7 @@
  *   npm run evaluate -- <dataset dir> [--non-cries <dir>]... [--cries <dir>]...
  *     [--compare <predictions.jsonl>]... [--model <dir>] [--out <dir>] [--limit N] [--title "…"] [--note "…"]
  */
+import { statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,6 +59,17 @@ function parse() {
 }
 
 const args = parse();
+// A mistyped folder would otherwise end, after the model has loaded, in an ENOENT stack trace.
+const folderArgs = [
+  { what: 'dataset folder', dir: args.dataset },
+  ...args.cries.map((dir) => ({ what: '--cries folder', dir })),
+  ...args.nonCries.map((dir) => ({ what: '--non-cries folder', dir })),
+];
+const missing = folderArgs.find(({ dir }) => !statSync(dir, { throwIfNoEntry: false })?.isDirectory());
+if (missing) {
+  console.error(`evaluate: the ${missing.what} ${missing.dir} does not exist (or is not a folder); name an existing folder of recordings`);
+  process.exit(2);
+}
 const config = loadConfig();
 const model = await ReasonModel.load(args.model ?? config.modelDir);
 const version = model.manifest.version;

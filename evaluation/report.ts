@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TRAINING = fileURLToPath(new URL('../training/', import.meta.url));
-const PYTHON = `${TRAINING}.venv/bin/python`;
+// The report's own light venv (numpy, scipy, matplotlib): judging a model never installs PyTorch.
+const PYTHON = `${TRAINING}evalreport/.venv/bin/python`;
 
 export interface ReportOptions {
   /** The model under evaluation first, then comparisons (e.g. out-of-fold predictions of another recipe). */
@@ -15,8 +16,8 @@ export interface ReportOptions {
 
 /** Writes report.md, the PNGs and metrics.json into `out` with training/evalreport. */
 export async function writeReport({ predictions, out, title, note }: ReportOptions): Promise<void> {
-  // training/.venv as training/train.sh makes it (created on first use, pinned requirements).
-  await run('bash', [`${TRAINING}venv.sh`], TRAINING);
+  // Created on first use (under a minute), then only checked against the pinned requirements.
+  await run('bash', [`${TRAINING}venv.sh`, '--report'], TRAINING);
   // The report runs inside training/, so every path it gets is absolute.
   const args = [...predictions.flatMap((p) => ['--predictions', resolve(p)]), '--out', resolve(out), '--title', title, ...(note ? ['--note', note] : [])];
   await run(PYTHON, ['-m', 'evalreport', ...args], TRAINING);

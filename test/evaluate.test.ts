@@ -11,7 +11,8 @@ import { ReasonModel } from '../models/reason-model.js';
 import { CRY_WAV, FIXTURES, scratch } from './support/audio.js';
 import { LIMITS, MODEL_DIR } from './support/harness.js';
 
-const PYTHON = new URL('../training/.venv/bin/python', import.meta.url).pathname;
+/** The report's light venv, as `bash training/venv.sh --report` makes it (no PyTorch). */
+const PYTHON = new URL('../training/evalreport/.venv/bin/python', import.meta.url).pathname;
 const TRAINING = new URL('../training/', import.meta.url).pathname;
 const PARITY = join(FIXTURES, 'parity');
 const HUNGRY_UUID = '0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D';
@@ -146,4 +147,4 @@ describe.skipIf(!existsSync(PYTHON))('the Python report (training/evalreport)', 
     expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('# fixture evaluation');
   });
 });
-if (!existsSync(PYTHON)) console.warn('test/evaluate.test.ts: the Python report is skipped because training/.venv does not exist (create it as training/train.sh does)');
+if (!existsSync(PYTHON)) console.warn('test/evaluate.test.ts: the Python report is skipped because training/evalreport/.venv does not exist (bash training/venv.sh --report makes it)');

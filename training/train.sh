@@ -1,20 +1,41 @@
 #!/usr/bin/env bash
 # Retrains the reason model and regenerates its evaluation in one go (`npm run train`):
-#   bash training/train.sh [--fresh-seed]
-# Needs ../shared/datasets/{donateacry,esc50-subset} (or DATASETS_DIR). Fixed seeds, 2 CPU threads.
-# Writes models/reason-v2/ and training/reports/reason-v2/.
+#   bash training/train.sh [--datasets DIR] [--fresh-seed]
+# DIR (else WHYCRY_DATASETS, else ../shared/datasets beside the project) holds donateacry/ and
+# esc50-subset/. Fixed seeds, 2 CPU threads. Writes models/reason-v2/ and training/reports/reason-v2/.
 #
 # The seed recipe is retrained fold by fold on the same folds for the comparison (~15–20 min
 # on 2 cores); its out-of-fold predictions are cached in training/cache/seed-oof.json and
 # reused while they are newer than the seed features and code, unless --fresh-seed.
 set -euo pipefail
 started=$(date +%s)
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-datasets="${DATASETS_DIR:-../shared/datasets}"
-cache=training/cache
+usage="usage: npm run train -- [--datasets DIR] [--fresh-seed]"
+datasets="${WHYCRY_DATASETS:-}"
 fresh_seed=0
-[[ "${1:-}" == "--fresh-seed" ]] && fresh_seed=1
+while (( $# )); do
+  case $1 in
+    --datasets) (( $# > 1 )) || { echo "$usage" >&2; exit 2; }; datasets=$2; shift 2 ;;
+    --fresh-seed) fresh_seed=1; shift ;;
+    *) echo "$usage" >&2; exit 2 ;;
+  esac
+done
+# A relative DIR counts from where the command was started (the project root under npm run).
+[[ -z $datasets || $datasets == /* ]] || datasets="$PWD/$datasets"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+datasets="${datasets:-$root/../shared/datasets}"
+cd "$root"
+cache=training/cache
+
+# Checked before the venv (minutes on first use) and the feature dumps, which would only stop
+# on the first missing folder with a stack trace.
+for need in "$datasets" "$datasets/donateacry/donateacry_corpus_cleaned_and_updated_data" \
+    "$datasets/donateacry/donateacry-android-upload-bucket" "$datasets/donateacry/donateacry-ios-upload-bucket" \
+    "$datasets/esc50-subset/audio"; do
+  if [[ ! -d $need ]]; then
+    echo "train.sh: missing $need: set WHYCRY_DATASETS or pass --datasets DIR, the folder that holds donateacry/ and esc50-subset/" >&2
+    exit 2
+  fi
+done
 
 source training/venv.sh
 
