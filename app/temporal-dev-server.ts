@@ -5,6 +5,9 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureTemporalCli } from './temporal-cli.js';
 
+/** Runs "$0 $@" in the background and stops it on SIGTERM or when stdin closes (its parent gone). */
+const LIFELINE = 'trap \'kill "$server" 2>/dev/null\' TERM INT; "$0" "$@" & server=$!; read _; kill "$server" 2>/dev/null; wait "$server"';
+
 export interface DevServerOptions {
   port: number;
   uiPort: number;
@@ -36,7 +39,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await mkdir(dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
-  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The server dies with this process, however it ends (SIGKILL, a crash, npm signalled): it holds
+  // the read end of a pipe only we write to, and its shell stops it when the pipe closes.
+  const child = spawn('/bin/sh', ['-c', LIFELINE, cli, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
 
