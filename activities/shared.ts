@@ -9,6 +9,17 @@ import { createPrivacyActivities } from './privacy.js';
 import type { Telegram } from './telegram.js';
 import type { Sessions } from '../worker/sessions.js';
 
+export interface ReplyArgs {
+  analysis: Analysis;
+  chatId: number;
+  replyTo: number;
+  ackMessageId?: number;
+  languageCode?: string;
+  view?: AnswerView;
+  /** The reply that answers the recording, not a later edit of the conversation: the one the end-to-end latency counts (worker/metrics.ts). */
+  firstAnswer?: boolean;
+}
+
 export interface SharedDeps {
   /** The task queue only this worker process polls; file stages are sent there. */
   workerTaskQueue: string;
@@ -59,7 +70,7 @@ export function createSharedActivities({ workerTaskQueue, sessions, modelVersion
      * (deleted by the parent, or left behind in a group that became a
      * supergroup) is a new one sent. Returns where the answer is now.
      */
-    async reply(args: { analysis: Analysis; chatId: number; replyTo: number; ackMessageId?: number; languageCode?: string; view?: AnswerView }) {
+    async reply(args: ReplyArgs) {
       const started = performance.now();
       const text = renderAnswer(args.analysis, args.languageCode, maxAudioSeconds, args.view);
       const keyboard = answerKeyboard(args.view, args.languageCode, args.replyTo);

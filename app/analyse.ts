@@ -48,7 +48,7 @@ try {
     const analysis = await client.workflow.execute(analyseRecording, {
       taskQueue: config.temporal.taskQueue,
       workflowId,
-      args: [{ source: { kind: 'local', path }, receivedAt: new Date().toISOString() }],
+      args: [{ source: { kind: 'local', path }, receivedAt: new Date().toISOString(), bounds: config.workers }],
       staticSummary: `local file ${file}`,
     });
     const url = `${stack.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`;

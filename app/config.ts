@@ -41,6 +41,9 @@ const Env = z.object({
   DONATION_RETENTION: duration.prefault('90d'),
   RATE_LIMIT_RECORDINGS: z.coerce.number().int().positive().default(6),
   RATE_LIMIT_WINDOW: duration.prefault('10m'),
+  WORKER_WAIT: duration.prefault('10m'),
+  WORKER_SESSIONS: z.coerce.number().int().min(1).max(10).default(3),
+  WORKER_PICKUP: duration.prefault('5s'),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -75,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     limits: { maxAudioSeconds: e.MAX_AUDIO_SECONDS, maxFileBytes: e.MAX_FILE_BYTES },
     conversation: { feedbackWindowMs: e.FEEDBACK_WINDOW, donationRetentionMs: e.DONATION_RETENTION },
     rateLimit: { recordings: e.RATE_LIMIT_RECORDINGS, windowMs: e.RATE_LIMIT_WINDOW },
+    workers: { workerWaitMs: e.WORKER_WAIT, workerSessions: e.WORKER_SESSIONS, workerPickupMs: e.WORKER_PICKUP },
     logLevel: e.LOG_LEVEL,
     metricsAddress: e.METRICS_ADDRESS,
   };

@@ -2,6 +2,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, Composer } from 'grammy';
 import type { AnalysisStore } from '../db/analyses.js';
 import type { RateLimit } from '../db/rate-limit.js';
+import type { WorkerBounds } from '../workflows/types.js';
 import { buttons } from './buttons.js';
 import { commands } from './commands.js';
 import { chatSettings, type BotContext } from './context.js';
@@ -28,6 +29,7 @@ export interface BotDeps {
   limits: { maxAudioSeconds: number; maxFileBytes: number };
   rateLimit: RateLimit;
   conversation: { feedbackWindowMs: number; donationRetentionMs: number };
+  workers: WorkerBounds;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -36,7 +38,7 @@ export interface BotDeps {
  * every recording becomes a workflow, and every button under an answer goes
  * to that recording's workflow. The analysis and the answer happen there.
  */
-export function createBot({ token, apiRoot, store, startRecording, sendTap, startForget, limits, rateLimit, conversation, log = () => undefined }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, store, startRecording, sendTap, startForget, limits, rateLimit, conversation, workers, log = () => undefined }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   // What the bot says itself waits out a 429's retry_after (and retries a 5xx) instead of failing the
   // update. Network errors go on to untilAvailable; polling and the menu keep their own retries.
@@ -48,7 +50,7 @@ export function createBot({ token, apiRoot, store, startRecording, sendTap, star
   handlers.use(chatMigrations(store));
   handlers.use(chatSettings(store.settings));
   handlers.use(commands({ store, maxAudioSeconds: limits.maxAudioSeconds, donationRetentionMs }));
-  handlers.use(recordings({ store, startRecording, limits, rateLimit, conversation, log }));
+  handlers.use(recordings({ store, startRecording, limits, rateLimit, conversation, workers, log }));
   handlers.use(buttons({ store, sendTap, startForget, donationRetentionMs }));
   // In a family group people also talk to each other: only a private chat is told that its message was no recording.
   handlers.chatType('private').on('message', (ctx) => ctx.reply(ctx.m.notAudio));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AnalysisStore } from '../db/analyses.js';
 import type { RateLimit } from '../db/rate-limit.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
-import type { RecordingInput, TelegramMediaKind } from '../workflows/types.js';
+import type { RecordingInput, TelegramMediaKind, WorkerBounds } from '../workflows/types.js';
 import { ageInMonths } from './age.js';
 import type { BotContext } from './context.js';
 import { fill } from './locales/index.js';
@@ -16,6 +16,7 @@ export interface RecordingDeps {
   limits: { maxAudioSeconds: number; maxFileBytes: number };
   rateLimit: RateLimit;
   conversation: { feedbackWindowMs: number; donationRetentionMs: number };
+  workers: WorkerBounds;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -52,7 +53,7 @@ function isRecording(kind: TelegramMediaKind, media: Media): boolean {
  * any workflow starts). Answers reply to the parent's own message, so in a
  * family group each caregiver sees which recording an answer is about.
  */
-export function recordings({ store, startRecording, limits, rateLimit, conversation, log }: RecordingDeps): Composer<BotContext> {
+export function recordings({ store, startRecording, limits, rateLimit, conversation, workers, log }: RecordingDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   for (const kind of MEDIA_KINDS) {
     composer.on(`message:${kind}`, async (ctx) => {
@@ -72,7 +73,7 @@ export function recordings({ store, startRecording, limits, rateLimit, conversat
         if (admission.tell) await reply(fill(ctx.m.rateLimited, { recordings: rateLimit.recordings, minutes: Math.ceil(rateLimit.windowMs / 60_000) }));
         return log('recording', { outcome: 'rate_limited', ...fields });
       }
-      const outcome = await startRecording(recordingInput(ctx, kind, media, conversation));
+      const outcome = await startRecording({ ...recordingInput(ctx, kind, media, conversation), bounds: workers });
       log('recording', { outcome, ...fields });
     });
   }

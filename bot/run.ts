@@ -27,6 +27,7 @@ export async function startBot(config: Config, stack: Pick<Stack, 'temporalAddre
     limits: config.limits,
     rateLimit: config.rateLimit,
     conversation: config.conversation,
+    workers: config.workers,
     log,
   });
   const stopping = new AbortController();

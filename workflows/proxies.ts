@@ -33,13 +33,14 @@ export const historyAdmin = proxyActivities<SharedActivities>({
 
 // Any worker with room answers this one; the answer is that worker's own task
 // queue. A full worker declines (WorkerBusy) and the request goes back to the
-// shared queue at once, for whichever worker has room next; after ten minutes
+// shared queue at once, for whichever worker has room next; after `waitMs`
 // of every worker full the recording is answered as failed rather than kept waiting.
-export const anyWorker = proxyActivities<SharedActivities>({
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '200ms', backoffCoefficient: 1.5, maximumInterval: '1s' },
-});
+export const anyWorker = (waitMs: number) =>
+  proxyActivities<SharedActivities>({
+    startToCloseTimeout: '10s',
+    scheduleToCloseTimeout: waitMs,
+    retry: { initialInterval: '200ms', backoffCoefficient: 1.5, maximumInterval: '1s' },
+  });
 
 // Fetching a donated recording again from Telegram and storing it: a file transfer, then a write.
 export const donation = proxyActivities<SharedActivities>({

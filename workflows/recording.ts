@@ -5,13 +5,21 @@ import { donationWorkflowId, recordingWorkflowId } from './ids.js';
 import { keepDonation } from './privacy.js';
 import { anyWorker, bestEffort, database, donation, LIVENESS, telegram, TELEGRAM_RETRY } from './proxies.js';
 import { CONFIDENCE, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
-import { BAD_INPUT, type Analysis, type AnswerView, type BadInputVerdict, type ConversationInput, type RecordingInput, type Stage } from './types.js';
+import { BAD_INPUT, type Analysis, type AnswerView, type BadInputVerdict, type ConversationInput, type RecordingInput, type Stage, type WorkerBounds } from './types.js';
 
 /** Patch ID of the conversation after the answer (context taps, feedback, donation); see workflows/README.md. */
 export const CONVERSATION_PATCH = 'conversation-after-answer';
 
-/** How often the file stages start again on another worker after losing theirs. */
-const MAX_WORKER_SESSIONS = 3;
+/** The bounds on the file stages' worker unless the input sets others. */
+const WORKER_BOUNDS: Required<WorkerBounds> = {
+  // Every worker full (or none running) for ten minutes: the parent hears so rather than waiting on.
+  workerWaitMs: 10 * 60_000,
+  // The file stages start again on another worker after losing theirs, twice; the third loss fails the recording.
+  workerSessions: 3,
+  // The worker took the recording only with room for it (worker/sessions.ts), so a stage
+  // left waiting on its queue is not queued behind others: the worker is gone.
+  workerPickupMs: 5_000,
+};
 
 /**
  * One recording, from a parent's message to their answer:
@@ -58,12 +66,12 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   // Edits go to the message where it is now: a group upgraded to a supergroup has a new chat ID
   // (histories from before carry none, and their chat is the recording's).
   type Shown = { messageId: number; chatId?: number };
-  const show = (view: AnswerView | undefined, at: Shown | undefined = ack) =>
-    telegram.reply({ analysis, chatId: at?.chatId ?? source.chatId, replyTo: source.messageId, languageCode: source.languageCode, ackMessageId: at?.messageId, view });
-  const answer = await bestEffort('reply', timed('reply', show(conversing ? openingView(reasons, conversation) : undefined)));
+  const show = (view: AnswerView | undefined, at: Shown | undefined, firstAnswer: boolean) =>
+    telegram.reply({ analysis, chatId: at?.chatId ?? source.chatId, replyTo: source.messageId, languageCode: source.languageCode, ackMessageId: at?.messageId, view, firstAnswer });
+  const answer = await bestEffort('reply', timed('reply', show(conversing ? openingView(reasons, conversation) : undefined, ack, true)));
   upsertSearchAttributes([{ key: OUTCOME, value: answer ? outcome : 'undelivered' }]);
   if (conversing && answer) {
-    const feedback = await converse(reasons, conversation, answer.messageId, (view) => bestEffort('reply', show(view, answer)));
+    const feedback = await converse(reasons, conversation, answer.messageId, (view) => bestEffort('reply', show(view, answer, false)));
     if (conversation.donate) await donate(source, conversation, feedback?.label);
   }
   return analysis;
@@ -100,14 +108,14 @@ type Timed = <T extends { ms: number }>(stage: Stage, run: Promise<T>) => Promis
  */
 async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<Findings> {
   const { workflowId } = workflowInfo();
+  const { workerWaitMs, workerSessions, workerPickupMs } = { ...WORKER_BOUNDS, ...input.bounds };
+  const workers = anyWorker(workerWaitMs);
   for (let session = 1; ; session++) {
-    const place = await bestEffort('workerSession', anyWorker.workerSession({ workflowId }));
-    // Every worker full or gone for ten minutes: the parent hears so rather than waiting on.
+    const place = await bestEffort('workerSession', workers.workerSession({ workflowId }));
     if (!place) return { verdict: 'failed', modelVersion: 'none' };
     const { taskQueue, modelVersion } = place;
-    // The worker took this recording only with room for it (worker/sessions.ts),
-    // so a stage waiting 5 s for it, or 5 s without a heartbeat from it, means the worker is gone.
-    const onWorker = { ...LIVENESS, taskQueue, scheduleToStartTimeout: '5s' };
+    // A stage left waiting on the worker's queue, or without a heartbeat from it, means the worker is gone.
+    const onWorker = { ...LIVENESS, taskQueue, scheduleToStartTimeout: workerPickupMs };
     // Decoding and inference take well under a second; the bound is for a stage gone
     // wrong, and a stage that failed three times on a readable file will fail again.
     const files = proxyActivities<FileActivities>({
@@ -133,7 +141,7 @@ async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<
     } catch (err) {
       const badInput = badInputVerdict(err);
       if (badInput) return { verdict: badInput, modelVersion };
-      if (workerLost(err) && session < MAX_WORKER_SESSIONS) {
+      if (workerLost(err) && session < workerSessions) {
         log.warn('worker lost during file stages; starting them again on another worker', { taskQueue, session });
         continue;
       }

@@ -29,6 +29,18 @@ export interface RecordingInput {
   receivedAt: string;
   /** Present for Telegram recordings from a bot that talks with the parent after the answer. */
   conversation?: ConversationInput;
+  /** Other bounds on the file stages' worker than the defaults (`WORKER_BOUNDS` in recording.ts); the tests set short ones. */
+  bounds?: WorkerBounds;
+}
+
+/** How long the file stages look for a worker, and how often they start again after losing theirs. */
+export interface WorkerBounds {
+  /** Every worker full this long: the recording is answered as failed. */
+  workerWaitMs?: number;
+  /** The file stages start on at most this many workers; losing the last one fails the recording. */
+  workerSessions?: number;
+  /** A stage waiting this long on its worker's own queue means that worker is gone. */
+  workerPickupMs?: number;
 }
 
 /** What the workflow needs to talk with the parent after the answer. */
