@@ -1,5 +1,5 @@
 # One image for both whycry processes; docker-compose.yml picks the command
-# (worker/main.ts or bot/main.ts). There is no build step: tsx runs the
+# (commands/worker.ts or commands/bot.ts). There is no build step: tsx runs the
 # TypeScript sources directly.
 #
 # Debian (glibc), not Alpine: onnxruntime-node, @temporalio/core-bridge and the
@@ -52,4 +52,4 @@ USER node
 # tsx directly rather than `npm run worker`: npm runs the script through
 # `sh -c`, which does not pass SIGTERM on, so `docker stop` would kill the
 # worker without letting it finish its activities. tsx itself relays signals.
-CMD ["./node_modules/.bin/tsx", "worker/main.ts"]
+CMD ["node", "--import", "tsx", "commands/worker.ts"]

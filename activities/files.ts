@@ -5,7 +5,8 @@ import { decodeAudio, DecodeError } from '../audio/decode.js';
 import { judgeQuality, measureQuality, type QualityVerdict } from '../audio/quality.js';
 import type { ReasonModel } from '../models/reason-model.js';
 import type { Reason, RecordingSource } from '../workflows/types.js';
-import { badInput, type Telegram } from './telegram.js';
+import type { Telegram } from '../telegram/client.js';
+import { badInput, misconfigured } from '../workflows/failures.js';
 
 export interface FileDeps {
   /** Root of this worker's scratch space; each workflow gets its own folder inside. */
@@ -35,7 +36,7 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
         if (bytes > limits.maxFileBytes) throw badInput('too_big', `${bytes} bytes`);
         await copyFile(source.path, path);
       } else {
-        if (!telegram) throw new Error('a Telegram recording reached a worker without TELEGRAM_BOT_TOKEN');
+        if (!telegram) throw misconfigured('a Telegram recording reached a worker without a bot token', 'set TELEGRAM_BOT_TOKEN on every worker');
         // Refuse before any network call when Telegram already told us the size.
         if ((source.fileSize ?? 0) > limits.maxFileBytes) throw badInput('too_big', `${source.fileSize} bytes`);
         bytes = await telegram.downloadFile(source.fileId, path, limits.maxFileBytes);

@@ -1,18 +1,18 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { languageOf } from '../bot/locales/index.js';
-import { renderForgotten } from '../bot/pages.js';
-import { escapeHtml } from '../bot/render.js';
-import type { AnalysisStore } from '../db/analyses.js';
+import { languageOf } from '../telegram/locales/index.js';
+import { renderForgotten } from '../telegram/pages.js';
+import { escapeHtml } from '../telegram/render.js';
+import type { Store } from '../db/store.js';
 import type { Client } from '@temporalio/client';
 import type { Forgotten } from '../db/forget.js';
 import type { TelegramMediaKind } from '../workflows/types.js';
 import { forgetHistories, type HistoriesForgotten } from './histories.js';
-import { TELEGRAM_DOWNLOAD_LIMIT, type Telegram } from './telegram.js';
+import { TELEGRAM_DOWNLOAD_LIMIT, type Telegram } from '../telegram/client.js';
 
 export interface PrivacyDeps {
-  store: AnalysisStore;
+  store: Store;
   /** The Telegram client, or a throw when this worker has no token. */
   telegram: () => Telegram;
   /** For deleting a forgotten chat's workflow histories. */

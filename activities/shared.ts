@@ -1,12 +1,12 @@
 import type { Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import type { AnalysisStore } from '../db/analyses.js';
-import { answerKeyboard } from '../bot/keyboards.js';
-import { messagesFor } from '../bot/locales/index.js';
-import { renderAnswer } from '../bot/render.js';
+import type { Store } from '../db/store.js';
+import { answerKeyboard } from '../telegram/keyboards.js';
+import { messagesFor } from '../telegram/locales/index.js';
+import { renderAnswer } from '../telegram/render.js';
+import { misconfigured, workerBusy } from '../workflows/failures.js';
 import type { Analysis, AnswerView, Feedback } from '../workflows/types.js';
 import { createPrivacyActivities } from './privacy.js';
-import type { Telegram } from './telegram.js';
+import type { Telegram } from '../telegram/client.js';
 import type { Sessions } from '../worker/sessions.js';
 
 export interface ReplyArgs {
@@ -26,7 +26,7 @@ export interface SharedDeps {
   /** This process's places for recordings; `workerSession` takes one. */
   sessions: Pick<Sessions, 'admit' | 'size'>;
   modelVersion: string;
-  store: AnalysisStore;
+  store: Store;
   telegram?: Telegram;
   /** A client of this worker's namespace, for /forget to delete histories. */
   temporal: Client;
@@ -37,7 +37,7 @@ export interface SharedDeps {
 export function createSharedActivities({ workerTaskQueue, sessions, modelVersion, store, telegram, temporal, maxAudioSeconds }: SharedDeps) {
   const elapsed = (since: number) => Math.round(performance.now() - since);
   const bot = () => {
-    if (!telegram) throw new Error('this worker has no TELEGRAM_BOT_TOKEN');
+    if (!telegram) throw misconfigured('this worker has no bot token', 'set TELEGRAM_BOT_TOKEN on every worker');
     return telegram;
   };
 
@@ -45,7 +45,7 @@ export function createSharedActivities({ workerTaskQueue, sessions, modelVersion
     /** This worker's own task queue for a recording's file stages, if it has room for one more; else another worker is asked. */
     async workerSession({ workflowId }: { workflowId: string }) {
       if (!sessions.admit(workflowId)) {
-        throw ApplicationFailure.create({ type: 'WorkerBusy', message: `all ${sessions.size} places for recordings are taken on ${workerTaskQueue}` });
+        throw workerBusy(sessions.size, workerTaskQueue);
       }
       return { taskQueue: workerTaskQueue, modelVersion };
     },

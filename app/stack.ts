@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
-import { createAnalysisStore } from '../db/analyses.js';
+import { createStore } from '../db/store.js';
 import { migrate } from '../db/migrate.js';
 import type { Config } from './config.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
@@ -21,7 +21,7 @@ export interface Stack {
   uiUrl: string;
   databaseUrl: string;
   pool: pg.Pool;
-  store: ReturnType<typeof createAnalysisStore>;
+  store: ReturnType<typeof createStore>;
   close(): Promise<void>;
 }
 
@@ -78,7 +78,7 @@ export async function startStack(config: Config, log: (line: string) => void = c
       uiUrl,
       databaseUrl,
       pool,
-      store: createAnalysisStore(pool),
+      store: createStore(pool),
       close: () => closeAll(stops),
     };
   } catch (err) {

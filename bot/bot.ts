@@ -1,6 +1,6 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, Composer } from 'grammy';
-import type { AnalysisStore } from '../db/analyses.js';
+import type { Store } from '../db/store.js';
 import type { RateLimit } from '../db/rate-limit.js';
 import type { WorkerBounds } from '../workflows/types.js';
 import { buttons } from './buttons.js';
@@ -22,7 +22,7 @@ const WAIT_FOR_SERVICES_MS = 2 * 60_000;
 export interface BotDeps {
   token: string;
   apiRoot: string;
-  store: AnalysisStore;
+  store: Store;
   startRecording: RecordingStarter;
   sendTap: TapSender;
   startForget: ForgetStarter;

@@ -1,14 +1,14 @@
 import { Composer } from 'grammy';
 import type { MaybeInaccessibleMessage } from 'grammy/types';
-import type { AnalysisStore } from '../db/analyses.js';
+import type { Store } from '../db/store.js';
 import type { AgeBandId } from '../workflows/guidance.js';
 import { ageBand, bornAroundFor, typicalMonths } from './age.js';
-import { parseCallback } from './callback-data.js';
+import { parseCallback } from '../telegram/callback-data.js';
 import type { BotContext } from './context.js';
-import { donationKeyboard } from './keyboards.js';
-import { fill, LANGS, messagesFor } from './locales/index.js';
+import { donationKeyboard } from '../telegram/keyboards.js';
+import { fill, LANGS, messagesFor } from '../telegram/locales/index.js';
 import { setChatCommandMenu } from './menu.js';
-import { renderPrivacy } from './pages.js';
+import { renderPrivacy } from '../telegram/pages.js';
 import type { ForgetStarter } from './start-forget.js';
 import type { TapSender } from './taps.js';
 
@@ -28,7 +28,7 @@ function isForgetQuestion(message: MaybeInaccessibleMessage, botId: number, now:
 }
 
 export interface ButtonDeps {
-  store: AnalysisStore;
+  store: Store;
   sendTap: TapSender;
   startForget: ForgetStarter;
   donationRetentionMs: number;

@@ -1,13 +1,13 @@
 import { Composer } from 'grammy';
-import type { AnalysisStore } from '../db/analyses.js';
+import type { Store } from '../db/store.js';
 import { ageInMonths } from './age.js';
 import type { BotContext } from './context.js';
-import { ageKeyboard, donationKeyboard, forgetKeyboard, languageKeyboard } from './keyboards.js';
-import { fill } from './locales/index.js';
-import { renderHistory, renderPrivacy } from './pages.js';
+import { ageKeyboard, donationKeyboard, forgetKeyboard, languageKeyboard } from '../telegram/keyboards.js';
+import { fill } from '../telegram/locales/index.js';
+import { renderHistory, renderPrivacy } from '../telegram/pages.js';
 
 export interface CommandDeps {
-  store: AnalysisStore;
+  store: Store;
   maxAudioSeconds: number;
   donationRetentionMs: number;
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareFn } from 'grammy';
 import type { ChatSettings, SettingsStore } from '../db/settings.js';
-import type { Messages } from './locales/en.js';
-import { languageOf, messagesFor, type Lang } from './locales/index.js';
+import type { Messages } from '../telegram/locales/en.js';
+import { languageOf, messagesFor, type Lang } from '../telegram/locales/index.js';
 
 /** grammY's context, plus the chat's settings and the language to answer in (like the i18n plugin's `ctx.t`). */
 export type BotContext = Context & { settings: ChatSettings; lang: Lang; m: Messages };

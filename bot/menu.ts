@@ -1,5 +1,5 @@
 import type { Api } from 'grammy';
-import { LANGS, messagesFor, type Lang } from './locales/index.js';
+import { LANGS, messagesFor, type Lang } from '../telegram/locales/index.js';
 import { retryBotApi, type RetryOptions } from './retry.js';
 
 const COMMANDS = ['start', 'help', 'age', 'history', 'privacy', 'language', 'forget'] as const;

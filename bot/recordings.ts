@@ -1,17 +1,17 @@
 import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
 import { z } from 'zod';
-import type { AnalysisStore } from '../db/analyses.js';
+import type { Store } from '../db/store.js';
 import type { RateLimit } from '../db/rate-limit.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
 import type { RecordingInput, TelegramMediaKind, WorkerBounds } from '../workflows/types.js';
 import { ageInMonths } from './age.js';
 import type { BotContext } from './context.js';
-import { fill } from './locales/index.js';
+import { fill } from '../telegram/locales/index.js';
 import type { RecordingStarter } from './start-recording.js';
 
 export interface RecordingDeps {
-  store: AnalysisStore;
+  store: Store;
   startRecording: RecordingStarter;
   limits: { maxAudioSeconds: number; maxFileBytes: number };
   rateLimit: RateLimit;

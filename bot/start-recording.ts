@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { AnalysisStore } from '../db/analyses.js';
+import type { Store } from '../db/store.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
 import { analyseRecording } from '../workflows/index.js';
 import type { RecordingInput } from '../workflows/types.js';
@@ -12,7 +12,7 @@ export type StartOutcome = 'started' | 'duplicate';
  * runs (conflict policy FAIL) and after it closed (reuse policy
  * REJECT_DUPLICATE); the database remembers messages Temporal no longer keeps.
  */
-export function createRecordingStarter(client: Client, store: AnalysisStore, taskQueue: string) {
+export function createRecordingStarter(client: Client, store: Store, taskQueue: string) {
   return async function startRecording(input: RecordingInput & { source: { kind: 'telegram' } }): Promise<StartOutcome> {
     const { chatId, messageId } = input.source;
     if (await store.hasMessage(chatId, messageId)) return 'duplicate';

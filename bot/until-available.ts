@@ -3,12 +3,9 @@ import { isGrpcServiceError } from '@temporalio/client';
 import type { BotError, Composer, MiddlewareFn } from 'grammy';
 import type { Level } from '../app/log.js';
 import { scrub } from '../app/scrub.js';
+import { DependencyDown } from '../workflows/failures.js';
 import type { BotContext } from './context.js';
 
-/** Raised when PostgreSQL or Temporal stayed unreachable for the whole wait. */
-export class DependencyDown extends Error {
-  override readonly name = 'DependencyDown';
-}
 
 export interface AvailabilityOptions {
   /** How long one update waits for the services before the bot gives up. */

@@ -1,11 +1,7 @@
 import type pg from 'pg';
 import type { Analysis } from '../workflows/types.js';
-import { chatFamily, createChatStore, lockChats } from './chats.js';
-import { createDonationStore } from './donations.js';
-import { createFeedbackStore } from './feedback.js';
-import { forgetChat, TOMBSTONE_KEPT } from './forget.js';
-import { createRateLimiter } from './rate-limit.js';
-import { createSettingsStore } from './settings.js';
+import { chatFamily, lockChats } from './chats.js';
+import { TOMBSTONE_KEPT } from './forget.js';
 import { inTransaction } from './transaction.js';
 
 /** One line of /history: a recording, its answer and the parent's feedback on it. */
@@ -19,21 +15,9 @@ export interface PastRecording {
   label: string | null;
 }
 
-/**
- * Where analyses live: one row per recording, written by UPSERT so a retried
- * write lands once. The chat's other tables hang off it (settings, feedback,
- * donations, the rate limit, migrations), so that the one store the stack hands to the
- * worker and the bot reaches all of a chat's data, and /forget deletes it.
- */
-export function createAnalysisStore(pool: pg.Pool) {
+/** Analyses: one row per recording, written by UPSERT so a retried write lands once. */
+export function createAnalysesStore(pool: pg.Pool) {
   return {
-    settings: createSettingsStore(pool),
-    feedback: createFeedbackStore(pool),
-    donations: createDonationStore(pool),
-    rateLimiter: createRateLimiter(pool),
-    chats: createChatStore(pool),
-    forgetChat: (chatId: number) => forgetChat(pool, chatId),
-
     /**
      * Stores the analysis, unless its chat was forgotten after the recording
      * came (a workflow still running when the parent used /forget). The chat's
@@ -98,5 +82,3 @@ export function createAnalysisStore(pool: pg.Pool) {
     },
   };
 }
-
-export type AnalysisStore = ReturnType<typeof createAnalysisStore>;

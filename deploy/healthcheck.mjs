@@ -24,7 +24,7 @@ const fail = (why) => {
 };
 setTimeout(() => fail(`no answer within ${TIMEOUT_MS} ms`), TIMEOUT_MS).unref();
 
-/** Whether another process in this container runs `script` (e.g. worker/main.ts). */
+/** Whether another process in this container runs `script` (e.g. commands/worker.ts). */
 function processRunning(script) {
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
@@ -46,7 +46,7 @@ function toMs(ts) {
 }
 
 async function checkWorker() {
-  if (!processRunning('worker/main.ts')) fail('worker/main.ts is not running');
+  if (!processRunning('commands/worker.ts')) fail('commands/worker.ts is not running');
   const address = process.env.TEMPORAL_ADDRESS;
   if (!address) fail('TEMPORAL_ADDRESS is not set');
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
@@ -73,7 +73,7 @@ async function checkWorker() {
 }
 
 async function checkBot() {
-  if (!processRunning('bot/main.ts')) fail('bot/main.ts is not running');
+  if (!processRunning('commands/bot.ts')) fail('commands/bot.ts is not running');
   if ((process.env.BOT_MODE || 'polling') !== 'webhook') {
     console.log('healthy: bot running (polling)');
     return;

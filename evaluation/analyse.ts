@@ -1,6 +1,7 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { FileActivities } from '../activities/files.js';
-import { BAD_INPUT, type Reason, type Verdict } from '../workflows/types.js';
+import { badInputVerdict } from '../workflows/failures.js';
+import { runFileStages, type StageHook } from '../workflows/stages.js';
+import type { Reason, Verdict } from '../workflows/types.js';
 
 /** What the worker concluded about one file, as the workflow would have recorded it. */
 export interface Outcome {
@@ -17,9 +18,8 @@ export interface Outcome {
 }
 
 /**
- * The file stages of workflows/recording.ts (`analyseOnOneWorker`), called
- * directly instead of through Temporal: download → validate → (only if the
- * gate says ok) preprocess → classify, cleanup always; a bad-input failure
+ * The file stages in the workflow's own order (workflows/stages.ts), called
+ * directly instead of through Temporal, cleanup always; a bad-input failure
  * becomes its verdict and anything else `failed`, as the workflow maps them.
  * Retries and worker sessions are Temporal's business and left out: on a
  * local file a second attempt gives the same answer.
@@ -28,19 +28,21 @@ export async function analyseFile(files: FileActivities, workflowId: string, pat
   const started = performance.now();
   const done = (outcome: Omit<Outcome, 'ms'>): Outcome => ({ ...outcome, ms: Math.round(performance.now() - started) });
   let gate: Pick<Outcome, 'cryScore' | 'seconds'> = { cryScore: null, seconds: null };
-  try {
-    const audio = await files.download({ workflowId, source: { kind: 'local', path } });
-    const checked = await files.validate({ workflowId, path: audio.path });
-    gate = { cryScore: checked.quality?.cryScore ?? null, seconds: checked.quality?.seconds ?? null };
-    if (checked.verdict !== 'ok') return done({ verdict: checked.verdict, ...gate, reasons: null, notSure: null });
-    const features = await files.preprocess({ workflowId, pcmPath: checked.pcmPath });
-    const scores = await files.classify({ featuresPath: features.featuresPath, windows: features.windows });
-    return done({ verdict: 'ok', ...gate, reasons: scores.reasons, notSure: scores.notSure });
-  } catch (err) {
-    if (err instanceof ApplicationFailure && err.type === BAD_INPUT) {
-      return done({ verdict: err.details?.[0] as Verdict, ...gate, reasons: null, notSure: null });
+  // The gate's numbers are kept as soon as validate has them, for a recording a later stage fails.
+  const keepGate: StageHook = async (stage, run) => {
+    const result = await run;
+    if (stage === 'validate') {
+      const { quality } = result as { quality?: { cryScore?: number; seconds?: number } };
+      gate = { cryScore: quality?.cryScore ?? null, seconds: quality?.seconds ?? null };
     }
-    return done({ verdict: 'failed', ...gate, reasons: null, notSure: null, error: String(err) });
+    return result;
+  };
+  try {
+    const findings = await runFileStages({ download: files.download, files }, workflowId, { kind: 'local', path }, keepGate);
+    return done({ verdict: findings.verdict, ...gate, reasons: findings.reasons ?? null, notSure: findings.notSure ?? null });
+  } catch (err) {
+    const verdict = badInputVerdict(err);
+    return done({ verdict: verdict ?? 'failed', ...gate, reasons: null, notSure: null, ...(!verdict && { error: String(err) }) });
   } finally {
     await files.cleanup({ workflowId }).catch(() => undefined);
   }

@@ -5,7 +5,7 @@
  */
 import { Api } from 'grammy';
 import { expect, it } from 'vitest';
-import { messagesFor } from '../bot/locales/index.js';
+import { messagesFor } from '../telegram/locales/index.js';
 import { privateChat, TOKEN } from './support/bot.js';
 import { startPipeline } from './support/pipeline.js';
 import { telegramTestbed } from './support/testbed.js';

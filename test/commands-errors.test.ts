@@ -50,6 +50,6 @@ describe('a missing dataset folder', () => {
   });
 
   it('stops npm run evaluate before the model loads', async () => {
-    expectOneLine(await run(process.execPath, ['--import', 'tsx', 'app/evaluate.ts', '/nonexistent']), 'dataset folder /nonexistent does not exist');
+    expectOneLine(await run(process.execPath, ['--import', 'tsx', 'commands/evaluate.ts', '/nonexistent']), 'dataset folder /nonexistent does not exist');
   });
 });

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { callbackData, parseCallback } from '../bot/callback-data.js';
-import { answerKeyboard } from '../bot/keyboards.js';
-import { en } from '../bot/locales/en.js';
-import { formatDuration, LANGS, messagesFor } from '../bot/locales/index.js';
-import { renderForgotten } from '../bot/pages.js';
-import { renderAnswer } from '../bot/render.js';
+import { callbackData, parseCallback } from '../telegram/callback-data.js';
+import { answerKeyboard } from '../telegram/keyboards.js';
+import { en } from '../telegram/locales/en.js';
+import { formatDuration, LANGS, messagesFor } from '../telegram/locales/index.js';
+import { renderForgotten } from '../telegram/pages.js';
+import { renderAnswer } from '../telegram/render.js';
 import { rerank } from '../workflows/guidance.js';
 import type { Analysis, AnswerView } from '../workflows/types.js';
 import { MODEL_DIR } from './support/harness.js';

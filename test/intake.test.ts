@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import type { Update } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
 import { ffmpegPath } from '../audio/ffmpeg.js';
-import { en } from '../bot/locales/en.js';
+import { en } from '../telegram/locales/en.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
 import { CRY_WAV, scratch } from './support/audio.js';
 import { privateChat } from './support/bot.js';

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../app/config.js';
-import { callbackData } from '../bot/callback-data.js';
+import { callbackData } from '../telegram/callback-data.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
 import { analyseRecording } from '../workflows/index.js';
 import { CRY_VOICE_NOTE } from './support/audio.js';

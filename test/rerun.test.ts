@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../app/config.js';
-import { rerunRecording } from '../app/rerun.js';
+import { rerunRecording } from '../commands/rerun.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
 import { analyseRecording } from '../workflows/index.js';
 import { CRY_VOICE_NOTE, scratch } from './support/audio.js';

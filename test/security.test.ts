@@ -35,7 +35,7 @@ describe('the bot token stays secret', () => {
     const env = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: api.apiRoot, LOG_LEVEL: 'debug' };
     const worker = await spawnWorkerProcess(taskQueue, env);
     processes.push({ child: worker, output: captured(worker) });
-    const bot = spawn(process.execPath, ['--import', 'tsx', 'bot/main.ts'], {
+    const bot = spawn(process.execPath, ['--import', 'tsx', 'commands/bot.ts'], {
       env: { ...process.env, ...env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'), TEMPORAL_TASK_QUEUE: taskQueue },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { callbackData } from '../bot/callback-data.js';
-import { en } from '../bot/locales/en.js';
+import { callbackData } from '../telegram/callback-data.js';
+import { en } from '../telegram/locales/en.js';
 import { forgetWorkflowId, recordingWorkflowId } from '../workflows/ids.js';
 import { startPipeline } from './support/pipeline.js';
 import { telegramTestbed } from './support/testbed.js';

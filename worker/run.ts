@@ -2,7 +2,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import { createTelegram } from '../activities/telegram.js';
+import { createTelegram } from '../telegram/client.js';
 import type { Config } from '../app/config.js';
 import type { Stack } from '../app/stack.js';
 import { ReasonModel } from '../models/reason-model.js';

@@ -5,7 +5,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createFileActivities, type FileDeps } from '../activities/files.js';
 import { createSharedActivities } from '../activities/shared.js';
-import type { AnalysisStore } from '../db/analyses.js';
+import type { Store } from '../db/store.js';
 import { heartbeatWhileRunning } from './heartbeat.js';
 import { analysisMetrics } from './metrics.js';
 import { Sessions } from './sessions.js';
@@ -14,7 +14,7 @@ export interface WhycryWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  store: AnalysisStore;
+  store: Store;
   files: FileDeps;
   maxAudioSeconds: number;
   /** Prebuilt workflow bundle (tests build it once); by default the workflows are bundled at start-up. */

@@ -1,4 +1,5 @@
-import { ApplicationFailure, condition, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
+import { tapRefused } from './failures.js';
 import { BUCKETS, rerank, type ParentContext } from './guidance.js';
 import { database } from './proxies.js';
 import type { AnswerView, ConversationInput, Feedback, Reason } from './types.js';
@@ -16,8 +17,6 @@ export type TapAck = 'noted' | 'which' | 'thanks';
 export const contextUpdate = defineUpdate<TapAck, [ContextTap]>('context');
 export const feedbackUpdate = defineUpdate<TapAck, [FeedbackTap]>('feedback');
 
-/** The failure type of a refused tap (another message's, or after the conversation); the bot answers it politely. */
-const TAP_REFUSED = 'TapRefused';
 
 /** The answer as first shown: the model's ranking, the age the chat set, every button live. */
 export function openingView(reasons: Reason[], conversation: ConversationInput): AnswerView {
@@ -45,7 +44,7 @@ export async function converse(
 
   const view = (): AnswerView => ({ ...rerank(modelReasons, context), context, stage, ...(feedback && { feedback: { verdict: feedback.verdict, label: feedback.label } }) });
   const refuse = (why: string) => {
-    throw ApplicationFailure.nonRetryable(why, TAP_REFUSED);
+    throw tapRefused(why);
   };
   const mustBeOpen = (tap: Tap) => {
     if (tap.answerMessageId !== answerMessageId) refuse('not the answer of this recording');

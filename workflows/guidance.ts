@@ -27,7 +27,12 @@
  * makes `burping` ×1.5. The probabilities are then normalised to sum to 1 again. Without an age the
  * 1–3 month row is assumed (the most common age for colicky crying), and the answer says so.
  */
-import type { Reason } from './types.js';
+
+/** A reason for the crying and its probability, as the model gives it and the parent sees it. */
+export interface Reason {
+  label: string;
+  probability: number;
+}
 
 export const BUCKETS = ['0-1h', '1-2h', '2-3h', '3-4h', '4h+'] as const;
 export type Bucket = (typeof BUCKETS)[number];

@@ -1,11 +1,13 @@
-import { ActivityFailure, ApplicationFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { FileActivities } from '../activities/files.js';
 import { converse, openingView } from './conversation.js';
 import { donationWorkflowId, recordingWorkflowId } from './ids.js';
 import { keepDonation } from './privacy.js';
 import { anyWorker, bestEffort, database, donation, LIVENESS, telegram, TELEGRAM_RETRY } from './proxies.js';
 import { CONFIDENCE, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
-import { BAD_INPUT, type Analysis, type AnswerView, type BadInputVerdict, type ConversationInput, type RecordingInput, type Stage, type WorkerBounds } from './types.js';
+import { BAD_INPUT, badInputVerdict } from './failures.js';
+import { runFileStages, type StageHook } from './stages.js';
+import type { Analysis, AnswerView, ConversationInput, RecordingInput, WorkerBounds } from './types.js';
 
 /** Patch ID of the conversation after the answer (context taps, feedback, donation); see workflows/README.md. */
 export const CONVERSATION_PATCH = 'conversation-after-answer';
@@ -31,7 +33,7 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   const { workflowId } = workflowInfo();
   const { source } = input;
   const timingsMs: Analysis['timingsMs'] = {};
-  const timed = async <T extends { ms: number }>(stage: Stage, run: Promise<T>): Promise<T> => {
+  const timed: StageHook = async (stage, run) => {
     const result = await run;
     timingsMs[stage] = result.ms;
     return result;
@@ -98,7 +100,6 @@ async function donate(source: Extract<RecordingInput['source'], { kind: 'telegra
 }
 
 type Findings = Pick<Analysis, 'verdict' | 'audio' | 'quality' | 'reasons' | 'notSure' | 'modelVersion'>;
-type Timed = <T extends { ms: number }>(stage: Stage, run: Promise<T>) => Promise<T>;
 
 /**
  * The file stages share local files, so they run on one worker: we ask any
@@ -106,7 +107,7 @@ type Timed = <T extends { ms: number }>(stage: Stage, run: Promise<T>) => Promis
  * dies, its queue goes quiet, the schedule-to-start timeout fires, and the
  * stages start again from the download on another worker.
  */
-async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<Findings> {
+async function analyseOnOneWorker(input: RecordingInput, timed: StageHook): Promise<Findings> {
   const { workflowId } = workflowInfo();
   const { workerWaitMs, workerSessions, workerPickupMs } = { ...WORKER_BOUNDS, ...input.bounds };
   const workers = anyWorker(workerWaitMs);
@@ -131,13 +132,8 @@ async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<
       retry: { ...TELEGRAM_RETRY, nonRetryableErrorTypes: [BAD_INPUT] },
     });
     try {
-      const audio = await timed('download', transfer.download({ workflowId, source: input.source }));
-      const checked = await timed('validate', files.validate({ workflowId, path: audio.path }));
-      const evidence = { audio: { sha256: audio.sha256, bytes: audio.bytes }, quality: checked.quality, modelVersion };
-      if (checked.verdict !== 'ok') return { ...evidence, verdict: checked.verdict };
-      const features = await timed('preprocess', files.preprocess({ workflowId, pcmPath: checked.pcmPath }));
-      const scores = await timed('classify', files.classify({ featuresPath: features.featuresPath, windows: features.windows }));
-      return { ...evidence, verdict: 'ok', reasons: scores.reasons, notSure: scores.notSure, modelVersion: scores.modelVersion };
+      const findings = await runFileStages({ download: transfer.download, files }, workflowId, input.source, timed);
+      return { ...findings, modelVersion: findings.modelVersion ?? modelVersion };
     } catch (err) {
       const badInput = badInputVerdict(err);
       if (badInput) return { verdict: badInput, modelVersion };
@@ -153,13 +149,6 @@ async function analyseOnOneWorker(input: RecordingInput, timed: Timed): Promise<
       await files.cleanup({ workflowId }).catch(() => undefined);
     }
   }
-}
-
-function badInputVerdict(err: unknown): BadInputVerdict | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === BAD_INPUT) {
-    return err.cause.details?.[0] as BadInputVerdict;
-  }
-  return undefined;
 }
 
 function workerLost(err: unknown): boolean {

@@ -1,7 +1,9 @@
 // Types that cross the workflow/activity boundary. They are recorded in the
 // workflow history, so they carry paths, hashes and numbers — never audio.
 import type { QualityMetrics, QualityVerdict } from '../audio/quality.js';
-import type { Adjustment, ParentContext } from './guidance.js';
+import type { Adjustment, ParentContext, Reason } from './guidance.js';
+
+export type { Reason };
 
 export type TelegramMediaKind = 'voice' | 'audio' | 'video' | 'video_note' | 'document';
 
@@ -88,10 +90,6 @@ export type QualityProblem = Exclude<QualityVerdict, 'ok'>;
 
 export type Verdict = 'ok' | BadInputVerdict | QualityProblem | 'failed';
 
-export interface Reason {
-  label: string;
-  probability: number;
-}
 
 export interface Analysis {
   workflowId: string;
@@ -108,6 +106,3 @@ export interface Analysis {
 }
 
 export type Stage = 'acknowledge' | 'download' | 'validate' | 'preprocess' | 'classify' | 'persist' | 'reply';
-
-/** The ApplicationFailure type activities use for input that no retry can fix. */
-export const BAD_INPUT = 'BadInput';

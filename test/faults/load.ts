@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { messagesFor } from '../../bot/locales/index.js';
+import { messagesFor } from '../../telegram/locales/index.js';
 import { recordingWorkflowId } from '../../workflows/ids.js';
 import type { BotApiServer, BotMessage } from '../telegram/bot-api-server.js';
 

@@ -1,7 +1,7 @@
 /**
  * The services of the fault suite as real OS processes that can be SIGKILLed,
  * SIGSTOPped and restarted: whycry's worker and bot (exactly the deployment's
- * `worker/main.ts` and `bot/main.ts`, configured by environment), a private
+ * `commands/worker.ts` and `commands/bot.ts`, configured by environment), a private
  * PostgreSQL cluster and a Temporal dev server that keeps its database file.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -80,10 +80,10 @@ export class Service {
   }
 }
 
-/** Starts `worker/main.ts` or `bot/main.ts` and resolves once it serves. */
+/** Starts `commands/worker.ts` or `commands/bot.ts` and resolves once it serves. */
 export async function spawnService(kind: ServiceKind, name: string, env: ServiceEnv, logDir: string, timeoutMs = 90_000): Promise<Service> {
   await mkdir(logDir, { recursive: true });
-  const child = spawn(process.execPath, ['--import', 'tsx', `${kind}/main.ts`], {
+  const child = spawn(process.execPath, ['--import', 'tsx', `commands/${kind}.ts`], {
     cwd: ROOT,
     env: {
       ...process.env,

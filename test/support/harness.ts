@@ -6,8 +6,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { createTelegram } from '../../activities/telegram.js';
-import { createAnalysisStore } from '../../db/analyses.js';
+import { createTelegram } from '../../telegram/client.js';
+import { createStore } from '../../db/store.js';
 import { migrate } from '../../db/migrate.js';
 import { ReasonModel } from '../../models/reason-model.js';
 import { createWhycryWorker } from '../../worker/worker.js';
@@ -22,7 +22,7 @@ export const TABLES = ['analyses', 'feedback', 'donations', 'chat_settings', 're
 export async function testDatabase() {
   const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
   await migrate(pool);
-  return { pool, store: createAnalysisStore(pool), reset: () => pool.query(`TRUNCATE ${TABLES.join(', ')}`).then(() => undefined) };
+  return { pool, store: createStore(pool), reset: () => pool.query(`TRUNCATE ${TABLES.join(', ')}`).then(() => undefined) };
 }
 
 export async function temporalClient() {
@@ -34,7 +34,7 @@ export async function temporalClient() {
  * A real whycry worker, in this process, on a task queue of its own so that
  * test files never pick up each other's workflows.
  */
-export async function startTestWorker(opts: { taskQueue?: string; telegram?: { token: string; apiRoot: string }; store: ReturnType<typeof createAnalysisStore>; modelDir?: string }) {
+export async function startTestWorker(opts: { taskQueue?: string; telegram?: { token: string; apiRoot: string }; store: ReturnType<typeof createStore>; modelDir?: string }) {
   const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
   const model = await ReasonModel.load(opts.modelDir ?? MODEL_DIR);
   const workDir = await mkdtemp(join(tmpdir(), 'whycry-test-'));

@@ -9,7 +9,7 @@ import { startEmbeddedPostgres } from '../../app/embedded-postgres.js';
 import { prepareTemporal } from '../../app/stack.js';
 import { startDevServer } from '../../app/temporal-dev-server.js';
 import { startBot } from '../../bot/run.js';
-import { createAnalysisStore } from '../../db/analyses.js';
+import { createStore } from '../../db/store.js';
 import { migrate } from '../../db/migrate.js';
 import { startWorker } from '../../worker/run.js';
 import { startBotApiServer } from '../telegram/bot-api-server.js';
@@ -28,7 +28,7 @@ export async function startLocalPipeline({ token, databaseUrl, env = {} }: { tok
   const config = loadConfig({ TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: api.apiRoot, WORK_DIR: join(scratch, 'work'), TEMPORAL_TASK_QUEUE: `pipeline-${Date.now()}`, ...env });
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   await migrate(pool);
-  const stack = { temporalAddress: temporal.address, store: createAnalysisStore(pool) };
+  const stack = { temporalAddress: temporal.address, store: createStore(pool) };
   const worker = await startWorker(config, stack);
   const bot = await startBot(config, stack, () => undefined);
   const connection = await Connection.connect({ address: temporal.address });

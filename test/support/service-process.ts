@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 
 /**
- * The bot or a worker as its own OS process (`bot/main.ts`, `worker/main.ts`,
+ * The bot or a worker as its own OS process (`commands/bot.ts`, `commands/worker.ts`,
  * configured by env exactly like a deployment) with everything it prints on
  * stdout and stderr kept from the first byte, so that a test reads what an
  * operator would see. It does not wait for the process to serve: a test of
  * start-up trouble wants it as it is.
  */
 export function spawnService(kind: 'bot' | 'worker', env: { token: string; apiRoot: string; taskQueue: string }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${kind}/main.ts`], {
+  const child = spawn(process.execPath, ['--import', 'tsx', `commands/${kind}.ts`], {
     env: {
       ...process.env,
       TELEGRAM_BOT_TOKEN: env.token,

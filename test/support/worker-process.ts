@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 
 /**
- * A worker as its own OS process (`worker/main.ts`, configured by env exactly
+ * A worker as its own OS process (`commands/worker.ts`, configured by env exactly
  * like a deployment), so a test can SIGKILL it or scrape its metrics endpoint.
  * Resolves once it polls.
  */
 export async function spawnWorkerProcess(taskQueue: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'commands/worker.ts'], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),

@@ -9,13 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { renderAnswer } from '../bot/render.js';
+import { renderAnswer } from '../telegram/render.js';
 import { startWorker } from '../worker/run.js';
 import { localWorkflowId } from '../workflows/ids.js';
 import { analyseRecording } from '../workflows/index.js';
-import { loadConfig } from './config.js';
-import { installTelemetry } from './telemetry.js';
-import { startStack } from './stack.js';
+import { loadConfig } from '../app/config.js';
+import { installTelemetry } from '../app/telemetry.js';
+import { startStack } from '../app/stack.js';
 
 const { values, positionals: files } = parseArgs({
   allowPositionals: true,

@@ -15,7 +15,7 @@ import { predict } from '../evaluation/predict.js';
 import { labelledCries, sample, unlabelled, type Recording } from '../evaluation/recordings.js';
 import { writeReport } from '../evaluation/report.js';
 import { ReasonModel } from '../models/reason-model.js';
-import { loadConfig } from './config.js';
+import { loadConfig } from '../app/config.js';
 
 const USAGE = `usage: npm run evaluate -- <dataset dir> [--non-cries <dir>]... [--cries <dir>]...
   [--compare <predictions.jsonl>]... [--model <dir>] [--out <dir>] [--limit N] [--title "…"] [--note "…"]`;

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import { scrub } from '../app/scrub.js';
-import { BAD_INPUT } from '../workflows/types.js';
+import { badInput, telegramFailure, telegramRateLimited } from '../workflows/failures.js';
 
 /** Telegram's documented limit for bots downloading a file with getFile. */
 export const TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
@@ -82,7 +82,7 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
       try {
         const response = await fetch(`${apiRoot}/file/bot${token}/${file.file_path}`, { signal: stalled.signal });
         if (response.status === 404) throw badInput('file_unavailable', 'file not found on the Bot API server');
-        if (!response.ok || !response.body) throw ApplicationFailure.retryable(`file download answered ${response.status}`, 'TelegramServer');
+        if (!response.ok || !response.body) throw telegramFailure('server', `file download answered ${response.status}`);
         const cap = new Transform({
           transform(chunk: Buffer, _enc, done) {
             bytes += chunk.length;
@@ -93,7 +93,7 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
         await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), cap, createWriteStream(destination));
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
-        throw ApplicationFailure.retryable(`file download failed: ${scrub(String(err))}`, 'TelegramNetwork');
+        throw telegramFailure('network', `file download failed: ${scrub(String(err))}`);
       } finally {
         clearTimeout(idle);
       }
@@ -114,10 +114,6 @@ function migratedTo(err: unknown): number | undefined {
   return err instanceof GrammyError ? err.parameters.migrate_to_chat_id : undefined;
 }
 
-export function badInput(verdict: string, detail: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: BAD_INPUT, message: `${verdict}: ${detail}`, nonRetryable: true, details: [verdict] });
-}
-
 function badInputOn400(err: GrammyError): ApplicationFailure | undefined {
   if (err.error_code !== 400) return undefined;
   return /file is too big/i.test(err.description) ? badInput('too_big', err.description) : badInput('file_unavailable', err.description);
@@ -135,11 +131,11 @@ function toFailure(err: unknown): ApplicationFailure {
   if (err instanceof GrammyError) {
     if (err.error_code === 429) {
       const seconds = err.parameters.retry_after ?? 1;
-      return ApplicationFailure.create({ type: 'TelegramRateLimited', message: err.description, nextRetryDelay: `${seconds}s` });
+      return telegramRateLimited(err.description, seconds);
     }
-    if (err.error_code >= 500) return ApplicationFailure.retryable(err.description, 'TelegramServer');
-    return ApplicationFailure.nonRetryable(`${err.method}: ${err.description}`, 'TelegramRefused');
+    if (err.error_code >= 500) return telegramFailure('server', err.description);
+    return telegramFailure('refused', `${err.method}: ${err.description}`);
   }
-  if (err instanceof HttpError) return ApplicationFailure.retryable(`network error talking to Telegram: ${err.error instanceof Error ? err.error.name : 'unknown'}`, 'TelegramNetwork');
-  return ApplicationFailure.retryable(scrub(String(err)), 'TelegramUnknown');
+  if (err instanceof HttpError) return telegramFailure('network', `network error talking to Telegram: ${err.error instanceof Error ? err.error.name : 'unknown'}`);
+  return telegramFailure('unknown', scrub(String(err)));
 }

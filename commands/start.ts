@@ -5,10 +5,10 @@
  */
 import { startBot } from '../bot/run.js';
 import { startWorker } from '../worker/run.js';
-import { loadConfig } from './config.js';
-import { exitOnUncaughtError } from './log.js';
-import { installTelemetry } from './telemetry.js';
-import { startStack } from './stack.js';
+import { loadConfig } from '../app/config.js';
+import { exitOnUncaughtError } from '../app/log.js';
+import { installTelemetry } from '../app/telemetry.js';
+import { startStack } from '../app/stack.js';
 
 exitOnUncaughtError();
 const config = loadConfig();

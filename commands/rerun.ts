@@ -19,12 +19,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { createTelegram } from '../activities/telegram.js';
-import type { AnalysisStore } from '../db/analyses.js';
+import { createTelegram } from '../telegram/client.js';
+import type { Store } from '../db/store.js';
 import { rerunWorkflowId } from '../workflows/ids.js';
 import { analyseRecording } from '../workflows/index.js';
 import type { Analysis, RecordingInput } from '../workflows/types.js';
-import type { Config } from './config.js';
+import type { Config } from '../app/config.js';
 
 export interface Rerun {
   original: { workflowId: string; runId: string; sha256?: string };
@@ -37,7 +37,7 @@ export class RecordingForgotten extends Error {
   override readonly name = 'RecordingForgotten';
 }
 
-export async function rerunRecording(client: Client, store: Pick<AnalysisStore, 'hasMessage'>, config: Config, workflowId: string, runId?: string): Promise<Rerun> {
+export async function rerunRecording(client: Client, store: Pick<Store, 'hasMessage'>, config: Config, workflowId: string, runId?: string): Promise<Rerun> {
   const handle = client.workflow.getHandle(workflowId, runId);
   const { events } = await handle.fetchHistory();
   const started = events?.[0]?.workflowExecutionStartedEventAttributes;
@@ -86,10 +86,10 @@ export async function rerunRecording(client: Client, store: Pick<AnalysisStore, 
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { loadConfig } = await import('./config.js');
-  const { installTelemetry } = await import('./telemetry.js');
-  const { EMBEDDED, databaseUrlOf } = await import('./stack.js');
-  const { createAnalysisStore } = await import('../db/analyses.js');
+  const { loadConfig } = await import('../app/config.js');
+  const { installTelemetry } = await import('../app/telemetry.js');
+  const { EMBEDDED, databaseUrlOf } = await import('../app/stack.js');
+  const { createStore } = await import('../db/store.js');
   const { default: pg } = await import('pg');
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'run-id': { type: 'string' } } });
   if (!positionals[0]) {
@@ -102,7 +102,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const pool = new pg.Pool({ connectionString: databaseUrlOf(config) });
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const result = await rerunRecording(client, createAnalysisStore(pool), config, positionals[0], values['run-id']);
+    const result = await rerunRecording(client, createStore(pool), config, positionals[0], values['run-id']);
     const ui = config.temporal.uiUrl ?? 'http://localhost:8233';
     const link = (r: { workflowId: string; runId: string }) => `${ui}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(r.workflowId)}/${r.runId}`;
     console.log(`original: ${link(result.original)}  audio sha256 ${result.original.sha256 ?? 'unknown'}`);

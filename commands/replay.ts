@@ -14,9 +14,9 @@ import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
-import { loadConfig } from './config.js';
-import { EMBEDDED } from './stack.js';
-import { installTelemetry } from './telemetry.js';
+import { loadConfig } from '../app/config.js';
+import { EMBEDDED } from '../app/stack.js';
+import { installTelemetry } from '../app/telemetry.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

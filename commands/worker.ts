@@ -6,7 +6,7 @@ import { loadConfig } from '../app/config.js';
 import { exitOnUncaughtError } from '../app/log.js';
 import { installTelemetry } from '../app/telemetry.js';
 import { startStack } from '../app/stack.js';
-import { startWorker } from './run.js';
+import { startWorker } from '../worker/run.js';
 
 exitOnUncaughtError();
 const config = loadConfig();

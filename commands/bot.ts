@@ -2,7 +2,7 @@
 import { loadConfig } from '../app/config.js';
 import { exitOnUncaughtError } from '../app/log.js';
 import { startStack } from '../app/stack.js';
-import { startBot } from './run.js';
+import { startBot } from '../bot/run.js';
 
 exitOnUncaughtError();
 const config = loadConfig();

@@ -1,0 +1,28 @@
+import type pg from 'pg';
+import { createAnalysesStore } from './analyses.js';
+import { createChatStore } from './chats.js';
+import { createDonationStore } from './donations.js';
+import { createFeedbackStore } from './feedback.js';
+import { forgetChat } from './forget.js';
+import { createRateLimiter } from './rate-limit.js';
+import { createSettingsStore } from './settings.js';
+
+/**
+ * The whole database as the worker and the bot use it: the analyses (one row
+ * per recording) and the chat's other tables that hang off them — settings,
+ * feedback, donations, the rate limit, migrations — so that the one store the
+ * stack hands out reaches all of a chat's data, and /forget deletes it.
+ */
+export function createStore(pool: pg.Pool) {
+  return {
+    ...createAnalysesStore(pool),
+    settings: createSettingsStore(pool),
+    feedback: createFeedbackStore(pool),
+    donations: createDonationStore(pool),
+    rateLimiter: createRateLimiter(pool),
+    chats: createChatStore(pool),
+    forgetChat: (chatId: number) => forgetChat(pool, chatId),
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;
