@@ -120,7 +120,7 @@ async function until(what: string, attempt: () => Promise<unknown>, timeoutMs: n
       await attempt();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what} not available: ${(err as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`${what} not available: ${(err as Error).message}`, { cause: err });
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ApplicationFailure } from '@temporalio/common';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
@@ -90,7 +91,7 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
             done(bytes > maxBytes ? badInput('too_big', `more than ${maxBytes} bytes`) : null, chunk);
           },
         });
-        await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), cap, createWriteStream(destination));
+        await pipeline(Readable.fromWeb(response.body as WebReadableStream), cap, createWriteStream(destination));
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         throw telegramFailure('network', `file download failed: ${scrub(String(err))}`);

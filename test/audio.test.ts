@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeAudio, DecodeError } from '../audio/decode.js';
+import { decodeAudio, type DecodeError } from '../audio/decode.js';
 import { extractFeatures } from '../audio/features.js';
 import { LogMel } from '../audio/logmel.js';
 import { judgeQuality, measureQuality, type QualityMetrics } from '../audio/quality.js';

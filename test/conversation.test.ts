@@ -186,7 +186,7 @@ describe.each(LANGS)('the conversation in %s, through the local Bot API server',
     let shown = await edited(chat.id, answer.message_id, 3);
     expect(buttonData(shown).map((row) => row[0]!.split(':')[0])).toEqual(['fed', 'awake', 'right']); // the age is known now
     await t.press(chat, answer.message_id, callbackData.fed('4h+', recording));
-    shown = await edited(chat.id, answer.message_id, 4);
+    await edited(chat.id, answer.message_id, 4);
     await t.press(chat, answer.message_id, callbackData.awake('0-1h', recording));
     shown = await edited(chat.id, answer.message_id, 5);
 

@@ -4,7 +4,7 @@
  */
 import type { Update } from 'grammy/types';
 
-import { ApiError, TimerSet } from './protocol.js';
+import { ApiError, type TimerSet } from './protocol.js';
 
 /** Types not delivered unless explicitly listed in allowed_updates. */
 const OPT_IN_TYPES = new Set(['chat_member', 'message_reaction', 'message_reaction_count']);
