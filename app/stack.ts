@@ -4,12 +4,15 @@ import pg from 'pg';
 import { createStore } from '../db/store.js';
 import { migrate } from '../db/migrate.js';
 import type { Config } from './config.js';
+import { UserError } from './user-error.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { isListening, startDevServer } from './temporal-dev-server.js';
 
 /** Fixed local ports of the embedded defaults, so a second process finds and reuses them. */
 export const EMBEDDED = { temporalPort: 7233, temporalUiPort: 8233, postgresPort: 54329 } as const;
+
+const TEMPORAL_FIX = 'start it (npm start runs a local dev server), or set TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE to a running one';
 
 /** DATABASE_URL, or the embedded PostgreSQL's. */
 export function databaseUrlOf(config: Pick<Config, 'databaseUrl'>): string {
@@ -69,7 +72,7 @@ export async function startStack(config: Config, log: (line: string) => void = c
     pool.on('connect', (client) => client.on('error', lost));
     stops.push(() => pool.end());
     // A process (re)started while the database restarts waits for it rather than exiting.
-    await until(`PostgreSQL at ${new URL(databaseUrl).host}`, () => pool.query('SELECT 1'), 60_000);
+    await until(`PostgreSQL at ${new URL(databaseUrl).host}`, () => pool.query('SELECT 1'), 60_000, 'start it, or unset DATABASE_URL for the embedded one');
     const applied = await migrate(pool);
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
 
@@ -92,6 +95,15 @@ async function closeAll(stops: Array<() => Promise<void>>): Promise<void> {
   stops.length = 0;
 }
 
+/** A client connection to Temporal at `address`, or a UserError saying how to get one. */
+export async function connectTemporal(address: string): Promise<Connection> {
+  try {
+    return await Connection.connect({ address });
+  } catch (err) {
+    throw new UserError(`Temporal at ${address} not reachable (${(err as Error).message}): ${TEMPORAL_FIX}`, { cause: err });
+  }
+}
+
 async function withConnection<T>(address: string, use: (connection: Connection) => Promise<T>): Promise<T> {
   const connection = await Connection.connect({ address });
   try {
@@ -109,18 +121,18 @@ export async function prepareTemporal(address: string, namespace: string): Promi
 
 /** A freshly started server accepts connections a moment before its namespace exists. */
 function waitForNamespace(address: string, namespace: string): Promise<void> {
-  return until(`Temporal namespace ${namespace} at ${address}`, () => withConnection(address, (c) => c.workflowService.describeNamespace({ namespace })), 30_000);
+  return until(`Temporal namespace ${namespace} at ${address}`, () => withConnection(address, (c) => c.workflowService.describeNamespace({ namespace })), 30_000, TEMPORAL_FIX);
 }
 
-/** Tries `attempt` every 250 ms until it succeeds, for at most `timeoutMs`. */
-async function until(what: string, attempt: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+/** Tries `attempt` every 250 ms until it succeeds, for at most `timeoutMs`; then the user is told what to do (`fix`). */
+async function until(what: string, attempt: () => Promise<unknown>, timeoutMs: number, fix: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       await attempt();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what} not available: ${(err as Error).message}`, { cause: err });
+      if (Date.now() > deadline) throw new UserError(`${what} not reachable (${(err as Error).message}): ${fix}`, { cause: err });
     }
     await new Promise((r) => setTimeout(r, 250));
   }

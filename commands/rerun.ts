@@ -18,13 +18,18 @@ import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import pg from 'pg';
+import { loadConfig, type Config } from '../app/config.js';
+import { connectTemporal, databaseUrlOf, EMBEDDED } from '../app/stack.js';
+import { installTelemetry } from '../app/telemetry.js';
+import { UserError } from '../app/user-error.js';
 import { createTelegram } from '../telegram/client.js';
-import type { Store } from '../db/store.js';
+import { createStore, type Store } from '../db/store.js';
 import { rerunWorkflowId } from '../workflows/ids.js';
 import { analyseRecording } from '../workflows/index.js';
 import type { Analysis, RecordingInput } from '../workflows/types.js';
-import type { Config } from '../app/config.js';
+import { runCommand } from './run.js';
 
 export interface Rerun {
   original: { workflowId: string; runId: string; sha256?: string };
@@ -33,7 +38,7 @@ export interface Rerun {
 }
 
 /** A re-run that must not happen: the recording's chat was forgotten. */
-export class RecordingForgotten extends Error {
+export class RecordingForgotten extends UserError {
   override readonly name = 'RecordingForgotten';
 }
 
@@ -86,21 +91,15 @@ export async function rerunRecording(client: Client, store: Pick<Store, 'hasMess
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { loadConfig } = await import('../app/config.js');
-  const { installTelemetry } = await import('../app/telemetry.js');
-  const { EMBEDDED, databaseUrlOf } = await import('../app/stack.js');
-  const { createStore } = await import('../db/store.js');
-  const { default: pg } = await import('pg');
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'run-id': { type: 'string' } } });
-  if (!positionals[0]) {
-    console.error('usage: npm run rerun -- <workflowId> [--run-id <id>]   (a worker must be running: npm start or npm run worker)');
-    process.exit(2);
-  }
-  const config = loadConfig();
-  installTelemetry({ logLevel: 'error' });
-  const connection = await Connection.connect({ address: config.temporal.address ?? `127.0.0.1:${EMBEDDED.temporalPort}` });
-  const pool = new pg.Pool({ connectionString: databaseUrlOf(config) });
-  try {
+  runCommand('rerun', async ({ defer }) => {
+    const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'run-id': { type: 'string' } } });
+    if (!positionals[0]) throw new UserError('usage: npm run rerun -- <workflowId> [--run-id <id>]   (a worker must be running: npm start or npm run worker)');
+    const config = loadConfig();
+    installTelemetry({ logLevel: 'error' });
+    const connection = await connectTemporal(config.temporal.address ?? `127.0.0.1:${EMBEDDED.temporalPort}`);
+    defer(() => connection.close());
+    const pool = new pg.Pool({ connectionString: databaseUrlOf(config) });
+    defer(() => pool.end());
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const result = await rerunRecording(client, createStore(pool), config, positionals[0], values['run-id']);
     const ui = config.temporal.uiUrl ?? 'http://localhost:8233';
@@ -109,8 +108,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`re-run:   ${link(result.rerun)}  audio sha256 ${result.rerun.sha256}`);
     const top = result.analysis.reasons?.[0];
     console.log(`verdict ${result.analysis.verdict}${top ? `, top reason ${top.label} ${(top.probability * 100).toFixed(0)}%` : ''}, model ${result.analysis.modelVersion}`);
-  } finally {
-    await connection.close();
-    await pool.end();
-  }
+  });
 }
