@@ -16,10 +16,9 @@ import { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { renderAnswer } from '../telegram/render.js';
-import { startWorker } from '../worker/run.js';
 import { localWorkflowId } from '../workflows/ids.js';
 import { analyseRecording } from '../workflows/index.js';
-import { runCommand } from './run.js';
+import { runCommand, startWorkerFor } from './run.js';
 import { loadConfig } from '../app/config.js';
 import { installTelemetry } from '../app/telemetry.js';
 import { connectTemporal, startStack } from '../app/stack.js';
@@ -42,10 +41,7 @@ runCommand('analyse', async ({ defer }) => {
   defer(() => connection.close());
   const client = new Client({ connection, namespace: config.temporal.namespace });
   // Next to a running `npm start` its worker answers: starting one here would take far longer than the analysis.
-  if (!(await workerServing(client, config.temporal.taskQueue))) {
-    const worker = await startWorker(config, stack);
-    defer(() => (worker.shutdown(), worker.done.catch(() => undefined)));
-  }
+  if (!(await workerServing(client, config.temporal.taskQueue))) await startWorkerFor({ defer }, config, stack);
 
   let failures = 0;
   for (const file of files) {

@@ -1,11 +1,21 @@
 import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Config } from '../app/config.js';
 import { exitOnUncaughtError } from '../app/log.js';
 import { scrub } from '../app/scrub.js';
+import type { Stack } from '../app/stack.js';
 import { UserError } from '../app/user-error.js';
+import { startWorker } from '../worker/run.js';
 
 export interface CommandScope {
   /** Something the command started, to stop when it ends, fails or is signalled (newest first). */
   defer(stop: () => unknown): void;
+}
+
+/** A worker that stops with the command, gracefully: the activities under way finish first. */
+export async function startWorkerFor({ defer }: CommandScope, config: Config, stack: Pick<Stack, 'temporalAddress' | 'store'>) {
+  const worker = await startWorker(config, stack);
+  defer(() => (worker.shutdown(), worker.done.catch(() => undefined)));
+  return worker;
 }
 
 /**

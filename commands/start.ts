@@ -7,16 +7,14 @@ import { loadConfig } from '../app/config.js';
 import { installTelemetry } from '../app/telemetry.js';
 import { startStack } from '../app/stack.js';
 import { startBot } from '../bot/run.js';
-import { startWorker } from '../worker/run.js';
-import { runCommand } from './run.js';
+import { runCommand, startWorkerFor } from './run.js';
 
 runCommand('start', async ({ defer }) => {
   const config = loadConfig();
   installTelemetry(config);
   const stack = await startStack(config);
   defer(stack.close);
-  const worker = await startWorker(config, stack);
-  defer(() => (worker.shutdown(), worker.done.catch(() => undefined)));
+  const worker = await startWorkerFor({ defer }, config, stack);
   const bot = config.telegram.token ? await startBot(config, stack) : undefined;
   if (bot) defer(bot.stop);
 

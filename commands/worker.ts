@@ -5,17 +5,14 @@
 import { loadConfig } from '../app/config.js';
 import { installTelemetry } from '../app/telemetry.js';
 import { startStack } from '../app/stack.js';
-import { startWorker } from '../worker/run.js';
-import { runCommand } from './run.js';
+import { runCommand, startWorkerFor } from './run.js';
 
 runCommand('worker', async ({ defer }) => {
   const config = loadConfig();
   installTelemetry(config);
   const stack = await startStack(config);
   defer(stack.close);
-  const worker = await startWorker(config, stack);
-  // Graceful: the activities under way finish first (Temporal's worker shutdown).
-  defer(() => (worker.shutdown(), worker.done.catch(() => undefined)));
+  const worker = await startWorkerFor({ defer }, config, stack);
   console.error(`worker polling ${config.temporal.taskQueue} and ${worker.workerTaskQueue} with model ${worker.model.manifest.version}`);
   await worker.done;
 });
