@@ -76,6 +76,10 @@ export interface BotApiServer {
   sendVideoNote(chat: ChatRef, file: VideoNoteInput, opts?: UserMessageOptions): Update;
   sendDocument(chat: ChatRef, file: DocumentInput, opts?: UserMessageOptions): Update;
   pressButton(chat: ChatRef, messageId: number, data: string): Update;
+  /** A modified client's press: any callback_data under any bot message (see UpdateBuilders.pressForged). */
+  pressForged(chat: ChatRef, messageId: number, data: string): Update;
+  /** Time passes for one message: its date moves `seconds` into the past (e.g. a question asked an hour ago). */
+  backdate(chatId: number, messageId: number, seconds: number): void;
   /** Enqueue a raw update; its update_id is replaced by the next one in sequence. */
   enqueue(update: Omit<Update, 'update_id'> & { update_id?: number }): Update;
   /**
@@ -370,6 +374,12 @@ export async function startBotApiServer(opts: BotApiServerOptions): Promise<BotA
     sendVideoNote: (chat, file, o) => builders.videoNote(chat, file, o),
     sendDocument: (chat, file, o) => builders.document(chat, file, o),
     pressButton: (chat, messageId, data) => builders.pressButton(chat, messageId, data),
+    pressForged: (chat, messageId, data) => builders.pressForged(chat, messageId, data),
+    backdate: (chatId, messageId, seconds) => {
+      const message = state.findMessage(chatId, messageId);
+      if (!message) throw new Error(`backdate: no live message ${messageId} in chat ${chatId}`);
+      message.date -= seconds;
+    },
     enqueue: enqueueRaw,
     redeliver: (updateId) => queue.redeliver(updateId),
     blockBot: (chatId, blocked = true) => state.setBlocked(chatId, blocked),

@@ -73,11 +73,7 @@ export class UpdateBuilders {
 
   /** callback_query for an inline button (identified by its callback_data) on a bot message. */
   pressButton(chat: ChatRef, messageId: number, data: string): Update {
-    const { user } = this.state.touchChat(chat);
-    const message = this.state.findMessage(chat.id, messageId);
-    if (!message || !message.byBot) {
-      throw new Error(`pressButton: no live bot message ${messageId} in chat ${chat.id}`);
-    }
+    const message = this.liveBotMessage(chat, messageId, 'pressButton');
     const buttons = message.reply_markup?.inline_keyboard.flat() ?? [];
     if (!buttons.some((b) => 'callback_data' in b && b.callback_data === data)) {
       const available = buttons.flatMap((b) => ('callback_data' in b ? [b.callback_data] : []));
@@ -86,6 +82,26 @@ export class UpdateBuilders {
           `(buttons: ${JSON.stringify(available)})`,
       );
     }
+    return this.callbackQuery(chat, message, data);
+  }
+
+  /**
+   * What a modified client can do: any callback_data under any bot message. Telegram delivers it
+   * with the message as it really is (its own date, text and sender), so only the data is forged.
+   */
+  pressForged(chat: ChatRef, messageId: number, data: string): Update {
+    return this.callbackQuery(chat, this.liveBotMessage(chat, messageId, 'pressForged'), data);
+  }
+
+  private liveBotMessage(chat: ChatRef, messageId: number, what: string): StoredMessage {
+    this.state.touchChat(chat);
+    const message = this.state.findMessage(chat.id, messageId);
+    if (!message || !message.byBot) throw new Error(`${what}: no live bot message ${messageId} in chat ${chat.id}`);
+    return message;
+  }
+
+  private callbackQuery(chat: ChatRef, message: StoredMessage, data: string): Update {
+    const { user } = this.state.touchChat(chat);
     return this.queue.add((update_id) => ({
       update_id,
       callback_query: {
