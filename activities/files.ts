@@ -55,7 +55,7 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
       try {
         ({ samples } = await decodeAudio(path, sampleRate, { maxSeconds: limits.maxAudioSeconds, timeoutMs: 20_000 }));
       } catch (err) {
-        if (err instanceof DecodeError) throw badInput(err.problem, err.message);
+        if (err instanceof DecodeError) throw badInput(err.problem, err.detail);
         throw err;
       }
       const measured = measureQuality(samples, sampleRate);

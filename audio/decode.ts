@@ -8,7 +8,7 @@ export type DecodeProblem = 'empty' | 'undecodable' | 'no_audio_track' | 'too_lo
 export class DecodeError extends Error {
   constructor(
     readonly problem: DecodeProblem,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${problem}: ${detail}`);
     this.name = 'DecodeError';
