@@ -60,7 +60,7 @@ export function isUnavailable(err: unknown): boolean {
     if (isGrpcServiceError(e)) return e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED;
     if (typeof code === 'string' && (PG_UNAVAILABLE.test(code) || NETWORK_CODES.has(code))) return true;
     // node-postgres' own words when the server goes away mid-query or never answers
-    if (/^Connection terminated|timeout exceeded when trying to connect/.test(e.message)) return true;
+    if (/^Connection terminated|timeout exceeded when trying to connect|^Client has encountered a connection error and is not queryable/.test(e.message)) return true;
   }
   return false;
 }

@@ -35,6 +35,23 @@ describe('what counts as a service being down', () => {
     expect(isUnavailable(wrong)).toBe(false);
   });
 
+  it('a client whose connection the server cut is (PostgreSQL restarting between two queries of a transaction)', async () => {
+    const cut = new pg.Client({ connectionString: inject('databaseUrl') });
+    cut.on('error', () => undefined);
+    await cut.connect();
+    const { rows } = await cut.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+    await admin.connect();
+    await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+    await admin.end();
+    // The first query after the cut may still see the server's own words (SQLSTATE 57P01); the next ones only node-postgres'.
+    await failure(() => cut.query('SELECT 1'));
+    const notQueryable = await failure(() => cut.query('SELECT 1'));
+    expect((notQueryable as Error).message).toMatch(/not queryable/);
+    expect(isUnavailable(notQueryable)).toBe(true);
+    await cut.end().catch(() => undefined);
+  });
+
   it('a Temporal frontend that does not answer is', async () => {
     const connection = await Connection.lazy({ address: `127.0.0.1:${await closedPort()}` });
     const client = new Client({ connection });

@@ -52,48 +52,73 @@ export interface Scenario {
   /** Notes what was seen, once every recording is settled. */
   report?(ctx: ScenarioContext): void | Promise<void>;
   /**
-   * Spends most of its time waiting for Temporal's timeouts and touches only
-   * its own processes, so a quick run may run it beside others like it.
+   * Touches only its own processes, task queue, Bot API double and chats — not
+   * the shared Temporal or PostgreSQL — so a quick run may run it beside others
+   * like it: a kill or a fault of its own reaches no one else.
    */
-  waitsOnTimeouts?: boolean;
+  sideBySide?: boolean;
+  /**
+   * Roughly how long it waits whatever the machine (Temporal's timeouts,
+   * Telegram's, rounds of restarts): side by side, the longest start first and
+   * the short ones fill in after them.
+   */
+  waitsSeconds?: number;
 }
 
 export interface ScenarioResult {
   scenario: string;
-  metrics: Metrics;
+  /** Undefined when the scenario did not run to the end (see `error`). */
+  metrics?: Metrics;
+  /** Why the scenario stopped before it could be measured (a process that never served, say). */
+  error?: string;
   /** 0 unless the scenario opened the duplicate-answer window on purpose. */
   allowedDuplicateAnswers: number;
   notes: string[];
   seconds: number;
 }
 
+export interface RunScenariosOptions {
+  /**
+   * The `sideBySide` scenarios run this many at once (the CI run), the longest
+   * waits first, so that their minutes of waiting overlap; the others run alone. 0 or 1: every scenario alone, as the suite promises for
+   * its figures.
+   */
+  together?: number;
+  onResult?: (result: ScenarioResult) => void;
+}
+
 /**
- * Runs scenarios one at a time, as the suite promises for its figures. With
- * `together` (the CI run), those that wait on timeouts run side by side: each
- * has its own worker, bot, task queue, Bot API double and chats, so a kill
- * touches only its own, and the minutes of waiting overlap.
+ * Runs scenarios one at a time, or the `sideBySide` ones `together`. Resolves
+ * with a result for every scenario once none of them runs any more: a
+ * scenario that fails is reported as such and the others run to their end,
+ * so nothing uses the stack any more when the caller closes it.
  */
-export async function runScenarios(
-  stack: FaultStack,
-  scenarios: Scenario[],
-  options: RunOptions,
-  { together = false, onResult }: { together?: boolean; onResult?: (result: ScenarioResult) => void } = {},
-): Promise<ScenarioResult[]> {
+export async function runScenarios(stack: FaultStack, scenarios: Scenario[], options: RunOptions, { together = 0, onResult }: RunScenariosOptions = {}): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const run = async (scenario: Scenario) => {
     const result = await runScenario(stack, scenario, scenarios.indexOf(scenario), options);
     results.push(result);
     onResult?.(result);
   };
-  const waiting = together ? scenarios.filter((s) => s.waitsOnTimeouts) : [];
+  const group = together > 1 ? scenarios.filter((s) => s.sideBySide) : [];
+  const longestFirst = [...group].sort((a, b) => (b.waitsSeconds ?? 0) - (a.waitsSeconds ?? 0));
   for (const scenario of scenarios) {
-    if (waiting.includes(scenario)) {
-      if (scenario === waiting[0]) await Promise.all(waiting.map(run));
+    if (group.includes(scenario)) {
+      if (scenario === group[0]) await runAtMost(together, longestFirst, run);
     } else {
       await run(scenario);
     }
   }
   return results.sort((a, b) => scenarios.findIndex((s) => s.name === a.scenario) - scenarios.findIndex((s) => s.name === b.scenario));
+}
+
+/** Runs `task` over `items`, at most `limit` at once; `task` must not throw. */
+async function runAtMost<T>(limit: number, items: T[], task: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const lane = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await task(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /**
@@ -107,30 +132,55 @@ export async function runScenario(stack: FaultStack, scenario: Scenario, index: 
   const started = Date.now();
   const notes: string[] = [];
   const note = (line: string) => notes.push(line);
+  let allowedDuplicateAnswers = 0;
+  const result = (fields: Pick<ScenarioResult, 'metrics' | 'error'>): ScenarioResult => ({
+    scenario: scenario.name,
+    ...fields,
+    allowedDuplicateAnswers,
+    notes,
+    seconds: Math.round((Date.now() - started) / 1000),
+  });
   const taskQueue = `faults-${scenario.name}-${randomUUID().slice(0, 8)}`;
-  const api = await startBotApiServer({ token: TOKEN, seed });
-  const env = { temporalAddress: stack.temporal.address, databaseUrl: stack.postgres.url, taskQueue, apiRoot: api.apiRoot, token: TOKEN, workDir: join(stack.dir, taskQueue) };
-  const services = new Services(env, join(stack.logDir, scenario.name), note);
+  let api: BotApiServer | undefined;
+  let services: Services | undefined;
   try {
-    await Promise.all([services.start('worker'), ...Array.from({ length: scenario.bots ?? 1 }, () => services.start('bot'))]);
+    api = await startBotApiServer({ token: TOKEN, seed });
+    const env = {
+      temporalAddress: stack.temporal.address,
+      databaseUrl: stack.postgres.url,
+      taskQueue,
+      apiRoot: api.apiRoot,
+      token: TOKEN,
+      workDir: join(stack.dir, taskQueue),
+      workflowBundle: stack.workflowBundle,
+    };
+    services = new Services(env, join(stack.logDir, scenario.name), note);
+    await services.startAll(['worker', ...Array.from({ length: scenario.bots ?? 1 }, () => 'bot' as const)]);
     const voice = await readFile(CRY_VOICE_NOTE);
     // Chats of the scenarios of one run never overlap, so rows are counted per scenario.
     const load = new Load(api, voice, options.n, (index + 1) * 1_000_000, 1000 / options.rate);
     const random = mulberry32(seed);
-    let allowedDuplicateAnswers = 0;
     const allowDuplicateAnswers = (count: number) => (allowedDuplicateAnswers += count);
     const ctx: ScenarioContext = { stack, api, load, services, options, random, note, allowDuplicateAnswers };
-    await Promise.all([load.run(), scenario.inject(ctx)]);
+    await settled([load.run(), scenario.inject(ctx)]);
     await settle(stack, load, services, taskQueue, options.deadlineMs, note);
     await scenario.report?.(ctx);
     // The machine is shared: a busy one explains slow answers (and "not ok" ones, when a busy worker is taken for a dead one).
-    note(`load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores at the end`);
-    const metrics = await measure(stack, api, load, taskQueue);
-    return { scenario: scenario.name, metrics, allowedDuplicateAnswers, notes, seconds: Math.round((Date.now() - started) / 1000) };
+    note(`load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores at the end; ${services.startups()}`);
+    return result({ metrics: await measure(stack, api, load, taskQueue) });
+  } catch (err) {
+    if (services) note(services.startups());
+    return result({ error: err instanceof Error ? err.message : String(err) });
   } finally {
-    await services.close();
-    await api.close();
+    await services?.close();
+    await api?.close();
   }
+}
+
+/** Like Promise.all, but only once every promise has settled: none goes on behind a failure. */
+async function settled(promises: Array<Promise<unknown>>): Promise<void> {
+  const failure = (await Promise.allSettled(promises)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /**

@@ -5,9 +5,9 @@
  * PostgreSQL cluster and a Temporal dev server that keeps its database file.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ export interface ServiceEnv {
   apiRoot: string;
   token: string;
   workDir: string;
+  /** A workflow bundle built once for the run (stack.ts): workers load it instead of bundling at start-up. */
+  workflowBundle?: string;
 }
 
 export type ServiceKind = 'worker' | 'bot';
@@ -43,10 +45,65 @@ export type ServiceKind = 'worker' | 'bot';
 /** The line each service prints once it serves. */
 const READY: Record<ServiceKind, string> = { worker: 'worker polling', bot: 'polling as @' };
 
+/**
+ * How a start-up is waited for. There is no fixed budget: a process that is
+ * alive and making progress — its CPU time rising (module loading, the ONNX
+ * model, the workflow sandbox) or its log growing — is given time, as a busy
+ * machine needs; one that shows neither for `stallMs` is stuck, and `capMs`
+ * bounds even a start-up that keeps creeping along.
+ */
+export interface StartupWait {
+  stallMs: number;
+  capMs: number;
+}
+
+export const STARTUP_WAIT: StartupWait = { stallMs: 60_000, capMs: 10 * 60_000 };
+
+/** A first-come, first-served limit on how many tasks run at once. */
+class Gate {
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private free: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+/**
+ * Start-ups at once, whatever the scenarios running side by side ask for. A
+ * start-up is a few seconds of CPU (node_modules loading, the model, the
+ * workflow sandbox); fourteen of them at once on 2 cores beside other jobs
+ * took more than 90 s each ("worker-1 did not serve within 90000 ms"), while
+ * one per core keeps each of them short, and processes come up in the order
+ * they were asked for.
+ */
+const startups = new Gate(Math.max(1, cpus().length));
+
+/**
+ * The workflow bundle built once for the run (stack.ts), and the preload that
+ * hands it to every worker process instead of each bundling the workflows
+ * again with webpack at start-up (half of a worker's start-up CPU).
+ */
+const WORKFLOW_BUNDLE_ENV = 'WHYCRY_FAULTS_WORKFLOW_BUNDLE';
+const PREBUILT_WORKFLOWS = fileURLToPath(new URL('./prebuilt-workflows.mjs', import.meta.url));
+
 /** One worker or bot process, its stderr kept in memory (for the bot's events) and in a log file. */
 export class Service {
   readonly lines: string[] = [];
+  /** Bytes it has written to stderr. */
+  logBytes = 0;
   readonly exited: Promise<number | null>;
+  /** Waiting for a start-up slot, then starting until it served (ms). */
+  readonly startup = { queuedMs: 0, startingMs: 0 };
   private code: number | null | undefined;
 
   constructor(
@@ -80,10 +137,26 @@ export class Service {
   }
 }
 
-/** Starts `commands/worker.ts` or `commands/bot.ts` and resolves once it serves. */
-export async function spawnService(kind: ServiceKind, name: string, env: ServiceEnv, logDir: string, timeoutMs = 90_000): Promise<Service> {
+/**
+ * Starts `commands/worker.ts` or `commands/bot.ts` and resolves once it serves. It
+ * waits for one of the few start-up slots first, then for the process as long
+ * as it makes progress (`StartupWait`).
+ */
+export async function spawnService(kind: ServiceKind, name: string, env: ServiceEnv, logDir: string, wait: StartupWait = STARTUP_WAIT): Promise<Service> {
   await mkdir(logDir, { recursive: true });
-  const child = spawn(process.execPath, ['--import', 'tsx', `commands/${kind}.ts`], {
+  const queued = Date.now();
+  return startups.run(async () => {
+    const service = startService(kind, name, env, logDir);
+    service.startup.queuedMs = Date.now() - queued;
+    await untilServing(service, READY[kind], wait);
+    service.startup.startingMs = Date.now() - queued - service.startup.queuedMs;
+    return service;
+  });
+}
+
+function startService(kind: ServiceKind, name: string, env: ServiceEnv, logDir: string): Service {
+  const prebuilt = kind === 'worker' && env.workflowBundle ? ['--import', PREBUILT_WORKFLOWS] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...prebuilt, `commands/${kind}.ts`], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -95,6 +168,7 @@ export async function spawnService(kind: ServiceKind, name: string, env: Service
       WORK_DIR: env.workDir,
       LOG_LEVEL: 'warn',
       METRICS_ADDRESS: '',
+      ...(prebuilt.length ? { [WORKFLOW_BUNDLE_ENV]: env.workflowBundle } : {}),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -107,22 +181,64 @@ export async function spawnService(kind: ServiceKind, name: string, env: Service
   let partial = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     log.write(chunk);
+    service.logBytes += chunk.length;
     const text = partial + chunk.toString();
     const lines = text.split('\n');
     partial = lines.pop()!;
     service.lines.push(...lines);
   });
   child.stderr!.on('end', () => log.end());
-  const deadline = Date.now() + timeoutMs;
-  while (!service.lines.some((l) => l.includes(READY[kind]))) {
-    if (!service.alive) throw new Error(`${name} exited before serving; see ${logFile}`);
-    if (Date.now() > deadline) {
-      service.signal('SIGKILL');
-      throw new Error(`${name} did not serve within ${timeoutMs} ms; see ${logFile}`);
-    }
-    await sleep(50);
-  }
   return service;
+}
+
+/** Resolves once the service has logged `ready`; see `StartupWait` for when it gives up. */
+async function untilServing(service: Service, ready: string, { stallMs, capMs }: StartupWait): Promise<void> {
+  const started = Date.now();
+  const seen = () => ({ cpuMs: cpuMs(service.pid), logBytes: service.logBytes });
+  let last = { ...seen(), at: started };
+  const fail = (why: string) => {
+    service.signal('SIGKILL');
+    const cpu = last.cpuMs === undefined ? '' : `, ${(last.cpuMs / 1000).toFixed(1)} s of CPU`;
+    return new Error(`${service.name} ${why} (after ${((Date.now() - started) / 1000).toFixed(0)} s${cpu}, ${last.logBytes} bytes logged); see ${service.logFile}`);
+  };
+  while (!service.lines.some((l) => l.includes(ready))) {
+    if (!service.alive) throw new Error(`${service.name} exited before serving; see ${service.logFile}`);
+    const now = seen();
+    // Where there is no /proc, being alive is all we can see.
+    if (now.cpuMs === undefined || now.cpuMs !== last.cpuMs || now.logBytes !== last.logBytes) last = { ...now, at: Date.now() };
+    if (Date.now() - last.at > stallMs) throw fail(`made no progress for ${stallMs / 1000} s (no CPU time used, nothing logged) and never served`);
+    if (Date.now() - started > capMs) throw fail(`kept starting but did not serve within ${capMs / 1000} s`);
+    await sleep(100);
+  }
+}
+
+/**
+ * CPU time (ms) used by a process and its live descendants (tsx's esbuild),
+ * from /proc (utime + stime of all its threads, plus cutime + cstime of its
+ * reaped children); undefined where there is no /proc.
+ */
+function cpuMs(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name, whose parentheses may hold spaces: state is field 3, utime 14 … cstime 17 (proc(5)).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+  return ticks * (1000 / CLOCK_TICKS) + childrenOf(pid).reduce((sum, child) => sum + (cpuMs(child) ?? 0), 0);
+}
+
+/** USER_HZ, which Linux fixes at 100 for /proc. */
+const CLOCK_TICKS = 100;
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /**

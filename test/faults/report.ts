@@ -11,13 +11,16 @@ const COLUMNS = ['scenario', 'sent', 'answered', 'lost', 'dup answers', 'dup row
 
 /** One Markdown table row per scenario, then each scenario's notes. */
 export function table(results: ScenarioResult[]): string {
-  const rows = results.map(({ scenario, metrics: m, seconds }) => [
-    scenario, m.sent, m.answered, m.lost, m.duplicateAnswers, m.duplicateRows, m.failed, m.notOk, secs(m.p50Ms), secs(m.p95Ms), seconds,
-  ].map(String));
+  const rows = results.map(({ scenario, metrics: m, seconds }) =>
+    (m
+      ? [scenario, m.sent, m.answered, m.lost, m.duplicateAnswers, m.duplicateRows, m.failed, m.notOk, secs(m.p50Ms), secs(m.p95Ms), seconds]
+      : [scenario, ...Array<string>(COLUMNS.length - 2).fill('–'), seconds]
+    ).map(String),
+  );
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  const notes = results.flatMap(({ scenario, notes }) => notes.map((n) => `- ${scenario}: ${n}`));
+  const notes = results.flatMap(({ scenario, notes, error }) => [...notes, ...(error ? [`did not run to the end: ${error}`] : [])].map((n) => `- ${scenario}: ${n}`));
   return [line(COLUMNS), rule, ...rows.map(line), '', ...notes].join('\n');
 }
 

@@ -31,6 +31,9 @@ export const SCENARIOS: Scenario[] = [
     what: 'each update delivered 2–5 times: the bot SIGKILLed before confirming, then the update redelivered to a new bot',
     inject: redeliver,
     report: ({ services, note }) => note(outcomes(services)),
+    sideBySide: true,
+    // Rounds of bot restarts, each waiting for a start-up.
+    waitsSeconds: 20,
   },
   {
     name: 'two-bots',
@@ -41,6 +44,7 @@ export const SCENARIOS: Scenario[] = [
       const conflicts = api.calls.filter((c) => c.method === 'getUpdates' && c.status === 409).length;
       note(`getUpdates answered 409 ${conflicts} times; ${botsThatStarted(services)} of 2 bots started runs; ${outcomes(services)}`);
     },
+    sideBySide: true,
   },
   ...(['download', 'validate', 'preprocess', 'classify', 'persist', 'reply'] as const).map((stage) => ({
     name: `sigkill-${stage}`,
@@ -48,23 +52,28 @@ export const SCENARIOS: Scenario[] = [
     inject: async (ctx: ScenarioContext) => {
       await killWorkerAt(ctx, stage);
     },
-    waitsOnTimeouts: true,
+    sideBySide: true,
+    // A stage to aim at, a new worker, and Temporal's heartbeat timeout before the stages start again.
+    waitsSeconds: 30,
   })),
   {
     name: 'sigkill-reply-resent',
     what: 'the duplicate-answer window opened on purpose: "listening…" refused, so the answer is a new message; the worker SIGKILLed after Telegram accepted it, before the activity completed',
     inject: openResendWindow,
-    waitsOnTimeouts: true,
+    sideBySide: true,
+    waitsSeconds: 30,
   },
   outage('temporal-restart', 'the Temporal dev server stopped, down 5 s (--outage), and started again on the same port with its database file', 5_000, (stack) => stack.temporal),
   outage('postgres-restart', 'PostgreSQL stopped (fast shutdown, connections cut), down 3 s (--outage), started again', 3_000, (stack) => stack.postgres),
   telegramFaults('telegram-429', '429 Too Many Requests with retry_after 2', [{ kind: 'http', status: 429, retryAfter: 2 }]),
   telegramFaults('telegram-5xx', '500 Internal Server Error or 502 Bad Gateway', [{ kind: 'http', status: 500 }, { kind: 'http', status: 502 }]),
-  telegramFaults('telegram-hang', 'a connection that hangs 25 s, then drops', [HANG]),
+  // Hangs ended by the worker's 20 s Telegram timeout, sometimes two in a row.
+  { ...telegramFaults('telegram-hang', 'a connection that hangs 25 s, then drops', [HANG]), waitsSeconds: 50 },
   {
     name: 'slow-download',
     what: 'half of the file downloads trickle at 8 kB/s (the 28 kB voice note takes 3.5 s)',
     inject: async ({ api }) => api.setFaultRate(0.5, [{ kind: 'slow-download', bytesPerSecond: 8_000 }], ['download']),
+    sideBySide: true,
   },
 ];
 
@@ -93,6 +102,7 @@ function telegramFaults(name: string, answer: string, faults: Fault[]): Scenario
       const faulted = api.calls.filter((c) => [0, 429, 500, 502].includes(c.status)).length;
       note(`Bot API calls faulted or dropped: ${faulted} of ${api.calls.length}`);
     },
+    sideBySide: true,
   };
 }
 

@@ -16,6 +16,8 @@ export class Services {
   private readonly intended = new Set<Service>();
   private closing = false;
   private readonly started: Record<ServiceKind, number> = { worker: 0, bot: 0 };
+  /** Start-ups under way, which `close()` waits for: a process must not come up after it. */
+  private readonly starting = new Set<Promise<Service>>();
 
   constructor(
     private readonly env: ServiceEnv,
@@ -24,11 +26,31 @@ export class Services {
   ) {}
 
   async start(kind: ServiceKind): Promise<Service> {
+    if (this.closing) throw new Error(`not starting a ${kind}: the scenario is closing`);
     const name = `${kind}-${++this.started[kind]}`;
-    const service = await spawnService(kind, name, { ...this.env, workDir: join(this.env.workDir, name) }, this.logDir);
-    this.all.push(service);
-    void service.exited.then((code) => this.exitedOnItsOwn(kind, service, code));
-    return service;
+    const starting = spawnService(kind, name, { ...this.env, workDir: join(this.env.workDir, name) }, this.logDir);
+    this.starting.add(starting);
+    try {
+      const service = await starting;
+      this.all.push(service);
+      void service.exited.then((code) => this.exitedOnItsOwn(kind, service, code));
+      return service;
+    } finally {
+      this.starting.delete(starting);
+    }
+  }
+
+  /** Starts several (each waits for a start-up slot); fails, once all have settled, if one did. */
+  async startAll(kinds: ServiceKind[]): Promise<void> {
+    const results = await Promise.allSettled(kinds.map((kind) => this.start(kind)));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  /** How long each process waited for a start-up slot and then took to serve, for the report. */
+  startups(): string {
+    const secs = (ms: number) => (ms / 1000).toFixed(1);
+    return `start-ups (waited + starting, s): ${this.all.map((s) => `${s.name} ${secs(s.startup.queuedMs)} + ${secs(s.startup.startingMs)}`).join(', ')}`;
   }
 
   /** The newest live worker (the one a stage kill aims at). */
@@ -66,6 +88,7 @@ export class Services {
 
   async close(): Promise<void> {
     this.closing = true;
+    await Promise.allSettled(this.starting);
     await Promise.all(this.all.map((s) => s.stop()));
   }
 

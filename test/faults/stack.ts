@@ -1,7 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
 import { prepareTemporal } from '../../app/stack.js';
 import { migrate } from '../../db/migrate.js';
@@ -19,8 +21,18 @@ export interface FaultStack {
   dir: string;
   /** Every process's stderr, kept after the run for whoever reads a failure. */
   logDir: string;
+  /** The workflows bundled once for the run; every worker process loads it (prebuilt-workflows.mjs). */
+  workflowBundle: string;
+  /**
+   * Stops what the stack started. Call it only once no scenario runs: a call
+   * still waiting in the SDK's gRPC retry when the suite's connection closes
+   * throws "Channel has been shut down" from a timer, which no caller can catch.
+   */
   close(): Promise<void>;
 }
+
+const WORKFLOWS = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+const quiet = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
 
 /**
  * The services every scenario shares and some scenarios stop: a Temporal dev
@@ -30,6 +42,9 @@ export interface FaultStack {
 export async function startFaultStack(): Promise<FaultStack> {
   const dir = await mkdtemp(join(tmpdir(), 'whycry-faults-'));
   const logDir = await mkdtemp(join(tmpdir(), 'whycry-faults-logs-'));
+  const workflowBundle = join(dir, 'workflow-bundle.js');
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: quiet });
+  await writeFile(workflowBundle, code);
   const temporal = new Temporal(await freePort(), await freePort(), join(dir, 'temporal.db'));
   await temporal.start();
   await prepareTemporal(temporal.address, 'default');
@@ -46,6 +61,7 @@ export async function startFaultStack(): Promise<FaultStack> {
     pool,
     dir,
     logDir,
+    workflowBundle,
     async close() {
       await connection.close();
       await pool.end();

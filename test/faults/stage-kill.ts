@@ -48,7 +48,12 @@ export async function killAtStage(
   const closed = new Set<string>();
   const deadline = Date.now() + timeoutMs;
   const atStage = async (ids: string[]) => {
-    const started = await Promise.all(ids.map((id) => startedOn(client, id, worker.pid, closed)));
+    // Every call settled before a failure goes on: none may outlive the scenario (see FaultStack.close).
+    const answers = await Promise.allSettled(ids.map((id) => startedOn(client, id, worker.pid, closed)));
+    const started = answers.map((a) => {
+      if (a.status === 'rejected') throw a.reason;
+      return a.value;
+    });
     return ids.filter((id, i) => started[i]!.some((a) => a.type === stage && inWindow(id, a.startedAt)));
   };
   const patience = Date.now() + timeoutMs / 3;

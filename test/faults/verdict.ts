@@ -19,7 +19,9 @@ export const PROMISES: Array<{ metric: Invariant; promise: string; allowed(resul
 ];
 
 export function violations(result: ScenarioResult): string[] {
-  return PROMISES.filter(({ metric, allowed }) => result.metrics[metric] > allowed(result)).map(
-    ({ metric, promise, allowed }) => `${result.scenario}: ${metric} = ${result.metrics[metric]}, allowed ${allowed(result)} (promised: ${promise})`,
+  const { metrics } = result;
+  if (!metrics) return [`${result.scenario}: did not run to the end, so none of its promises is shown: ${result.error}`];
+  return PROMISES.filter(({ metric, allowed }) => metrics[metric] > allowed(result)).map(
+    ({ metric, promise, allowed }) => `${result.scenario}: ${metric} = ${metrics[metric]}, allowed ${allowed(result)} (promised: ${promise})`,
   );
 }
