@@ -1,7 +1,6 @@
 import { isGrpcServiceError, type Client } from '@temporalio/client';
+import { GRPC_STATUS } from '../app/grpc-status.js';
 import { chatWorkflowPrefixes } from '../workflows/ids.js';
-
-const GRPC_NOT_FOUND = 5;
 
 /** What /forget did to a chat's workflow histories. */
 export interface HistoriesForgotten {
@@ -26,7 +25,7 @@ export async function forgetHistories(client: Client, chatIds: number[], except:
     try {
       await client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: run.workflowId, runId: run.runId } });
     } catch (err) {
-      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) continue;
+      if (isGrpcServiceError(err) && err.code === GRPC_STATUS.NOT_FOUND) continue;
       throw err;
     }
     result.deleted++;

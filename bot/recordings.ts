@@ -73,7 +73,7 @@ export function recordings({ store, startRecording, limits, rateLimit, conversat
         if (admission.tell) await reply(fill(ctx.m.rateLimited, { recordings: rateLimit.recordings, minutes: Math.ceil(rateLimit.windowMs / 60_000) }));
         return log('recording', { outcome: 'rate_limited', ...fields });
       }
-      const outcome = await startRecording({ ...recordingInput(ctx, kind, media, conversation), bounds: workers });
+      const outcome = await startRecording(recordingInput(ctx, kind, media, conversation, workers));
       log('recording', { outcome, ...fields });
     });
   }
@@ -86,7 +86,7 @@ function tooMuch(media: Media, limits: RecordingDeps['limits']): 'too_long' | 't
   return undefined;
 }
 
-function recordingInput(ctx: BotContext & { message: Message; chat: Message['chat'] }, media: TelegramMediaKind, file: Media, conversation: RecordingDeps['conversation']) {
+function recordingInput(ctx: BotContext & { message: Message; chat: Message['chat'] }, media: TelegramMediaKind, file: Media, conversation: RecordingDeps['conversation'], bounds: WorkerBounds) {
   const receivedAt = new Date(ctx.message.date * 1000);
   const { bornAround, donate } = ctx.settings;
   return {
@@ -101,6 +101,7 @@ function recordingInput(ctx: BotContext & { message: Message; chat: Message['cha
       languageCode: ctx.lang,
     },
     receivedAt: receivedAt.toISOString(),
+    bounds,
     conversation: {
       windowMs: conversation.feedbackWindowMs,
       ...(bornAround && { ageMonths: ageInMonths(bornAround, receivedAt) }),

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { BotError, Composer, MiddlewareFn } from 'grammy';
+import { GRPC_STATUS } from '../app/grpc-status.js';
 import type { Level } from '../app/log.js';
 import { scrub } from '../app/scrub.js';
 import { DependencyDown } from '../workflows/failures.js';
@@ -51,13 +52,11 @@ export function untilAvailable(handlers: Composer<BotContext>, { giveUpMs, first
 // (SQLSTATE class 08 and 57P01–57P03). Temporal: the frontend unreachable.
 const PG_UNAVAILABLE = /^(08|57P0[1-3])/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
-const GRPC_UNAVAILABLE = 14;
-const GRPC_DEADLINE_EXCEEDED = 4;
 
 export function isUnavailable(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const code = (e as { code?: unknown }).code;
-    if (isGrpcServiceError(e)) return e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED;
+    if (isGrpcServiceError(e)) return e.code === GRPC_STATUS.UNAVAILABLE || e.code === GRPC_STATUS.DEADLINE_EXCEEDED;
     if (typeof code === 'string' && (PG_UNAVAILABLE.test(code) || NETWORK_CODES.has(code))) return true;
     // node-postgres' own words when the server goes away mid-query or never answers
     if (/^Connection terminated|timeout exceeded when trying to connect|^Client has encountered a connection error and is not queryable/.test(e.message)) return true;

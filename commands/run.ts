@@ -1,5 +1,6 @@
 import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../app/config.js';
+import { GRPC_STATUS } from '../app/grpc-status.js';
 import { exitOnUncaughtError } from '../app/log.js';
 import { scrub } from '../app/scrub.js';
 import type { Stack } from '../app/stack.js';
@@ -57,8 +58,7 @@ export function runCommand(name: string, main: (scope: CommandScope) => Promise<
 }
 
 /** No such workflow, as the client says it (WorkflowNotFoundError) or the server does (gRPC NOT_FOUND, e.g. fetching a history). */
-const notFound = (err: unknown) => err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND);
-const GRPC_NOT_FOUND = 5;
+const notFound = (err: unknown) => err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_STATUS.NOT_FOUND);
 
 function describe(err: unknown): string {
   if (notFound(err)) {
