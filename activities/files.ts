@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeAudio, DecodeError } from '../audio/decode.js';
-import { judgeQuality, measureQuality, type QualityVerdict } from '../audio/quality.js';
+import { gateVerdict, judgeQuality, measureQuality, qualityIssues, type QualityVerdict } from '../audio/quality.js';
 import type { ReasonModel } from '../models/reason-model.js';
 import type { Reason, RecordingSource } from '../workflows/types.js';
 import type { Telegram } from '../telegram/client.js';
@@ -62,12 +62,14 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
       if (measured === 'corrupt') return { verdict: 'corrupt' as const, ms: elapsed(started) };
       let verdict: QualityVerdict = judgeQuality(measured);
       if (verdict === 'ok') {
+        // Clipped or noisy recordings are listened to as well: a cry heard through them is answered.
         const detector = model.cryDetector;
         const cry = await detector.score(samples);
         measured.cryScore = cry.score;
         measured.cryThreshold = detector.manifest.threshold;
         measured.cryDetector = detector.manifest.version;
-        if (!cry.isCry) verdict = 'not_a_cry';
+        verdict = gateVerdict(measured, cry.isCry);
+        if (verdict === 'ok') measured.issues = qualityIssues(measured);
       }
       const pcmPath = join(folderOf(workflowId), 'pcm.f32');
       await writeFile(pcmPath, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));

@@ -32,21 +32,34 @@ export interface QualityMetrics {
   cryThreshold?: number;
   /** Version of the cry detector that scored the recording. */
   cryDetector?: string;
+  /** Trouble the cry was heard through (set by `validate` when the verdict is `ok`): the answer's advice. */
+  issues?: QualityIssue[];
 }
 
 /**
- * `not_a_cry` comes from the trained cry detector (models/cry-detector.ts) in the
- * `validate` activity, which runs only when `judgeQuality` says `ok`; every other verdict is
- * `judgeQuality`'s (`corrupt` is `measureQuality`'s).
+ * `silent`, `too_short` and hopelessly `clipped` are `judgeQuality`'s: there is nothing to listen to.
+ * Every other verdict is `gateVerdict`'s, after the cry detector (models/cry-detector.ts) has listened
+ * in the `validate` activity; `corrupt` is `measureQuality`'s.
  */
 export type QualityVerdict = 'ok' | 'too_short' | 'silent' | 'clipped' | 'corrupt' | 'too_noisy' | 'not_a_cry';
+
+/**
+ * Trouble a cry can still be heard through. A phone's limiter or a messenger's codec clips a
+ * screaming baby, and a cry in a noisy room is still a cry: when the detector hears one, the parent
+ * gets the answer with the advice that fixes the next recording; when it does not, the trouble is the
+ * verdict, since "hold the phone further away" or "turn the noise off" is what the parent can act on.
+ */
+export type QualityIssue = 'clipped' | 'too_noisy';
 
 export interface QualityThresholds {
   minSeconds: number;
   minActiveSeconds: number;
   silentBelowDbfs: number;
+  /** Above this share of clipped samples the recording is `clipped` (advice with an answer; a refusal only when no cry is heard). */
   maxClippedRatio: number;
-  /** Below this `snrDb` the cry does not stand out from the background: `too_noisy`. */
+  /** …and above this share the flat tops are most of the waveform: nothing is left to hear, `clipped` without listening. */
+  maxAudibleClippedRatio: number;
+  /** Below this `snrDb` the cry does not stand out from the background: `too_noisy`, like `clipped` an issue first. */
   minSnrDb: number;
   /** …but only when the background is noise-like (`floorFlatness` at least this); a steady tone goes to the cry detector. */
   minNoiseFlatness: number;
@@ -66,13 +79,18 @@ export const DEFAULT_THRESHOLDS: QualityThresholds = {
   // Real cries in Donate-a-cry reach −45 dBFS in their loudest frame even when the
   // whole clip averages −59 dBFS (a phone far away); below −55 nothing is there.
   silentBelowDbfs: -55,
-  // A few clipped peaks are normal with phone AGC; more than 2 % distorts the spectrum.
+  // A few clipped peaks are normal with phone AGC; more than 2 % distorts the spectrum enough to
+  // say so (the cry detector is trained on cries clipped by 6–20 dB of overload, so it still hears them).
   maxClippedRatio: 0.02,
+  // The most clipped real cry in the gate corpus (cries overloaded by 6–14 dB, as phone recorder
+  // files) has 15 % of its samples at full scale; a full-scale square wave has all of them.
+  maxAudibleClippedRatio: 0.25,
   // Measured in training/reports/quality-gate.md (training/noise-check.ts): below 9 dB flags 2 of
   // the 347 Donate-a-cry voice notes (0.6 %) and 3 % / 8 % / 52 % / 73 % of the same cries mixed
   // with continuous ESC-50 noise (vacuum cleaner, washing machine, rain, engine…) at +10 / +5 / 0 /
   // −5 dB SNR. A recording in which the cry never rises 9 dB above its quietest tenth is one where
-  // the noise, not the baby, fills the pauses.
+  // the noise, not the baby, fills the pauses: the advice "a quieter room helps" goes with the answer,
+  // and the refusal comes only when the detector hears no cry through the noise (training/reports/cry-gate-v2.md).
   minSnrDb: 9,
   // Hiss, rain, engines and fans measure 0.1–0.9 between cries; a pure tone ≈ 0.
   minNoiseFlatness: 0.05,
@@ -148,16 +166,31 @@ export function measureQuality(samples: Float32Array, sampleRate: number): Quali
   };
 }
 
-export function judgeQuality(metrics: QualityMetrics, t: QualityThresholds = DEFAULT_THRESHOLDS): QualityVerdict {
+/** The checks that need no listening: past these there is no sound to judge. */
+export function judgeQuality(metrics: QualityMetrics, t: QualityThresholds = DEFAULT_THRESHOLDS): 'ok' | 'silent' | 'too_short' | 'clipped' {
   if (metrics.loudestFrameDbfs < t.silentBelowDbfs) return 'silent';
   if (metrics.seconds < t.minSeconds || metrics.activeSeconds < t.minActiveSeconds) return 'too_short';
-  if (metrics.clippedRatio > t.maxClippedRatio) return 'clipped';
-  // After `clipped`: clipping is fixed by holding the phone further away, and it flattens the
-  // loud frames, so its advice comes first. Before the cry detector: a cry drowned in a vacuum
-  // cleaner may not score as a cry, and "turn the noise off, move closer" is advice the parent can
-  // act on, where "I do not hear a baby crying" is not.
-  if (metrics.snrDb < t.minSnrDb && metrics.floorFlatness >= t.minNoiseFlatness) return 'too_noisy';
+  if (metrics.clippedRatio > t.maxAudibleClippedRatio) return 'clipped';
   return 'ok';
+}
+
+/** Clipping first: it also flattens the loud frames, so it can read as noise. */
+export function qualityIssues(metrics: QualityMetrics, t: QualityThresholds = DEFAULT_THRESHOLDS): QualityIssue[] {
+  const issues: QualityIssue[] = [];
+  if (metrics.clippedRatio > t.maxClippedRatio) issues.push('clipped');
+  if (metrics.snrDb < t.minSnrDb && metrics.floorFlatness >= t.minNoiseFlatness) issues.push('too_noisy');
+  return issues;
+}
+
+/**
+ * The gate's verdict once the cry detector has listened (`heardCry`): a cry is answered whatever it
+ * was heard through; a recording with no cry to hear is refused for its first issue, or as not a cry.
+ * training/train_gate.py applies the same rule to the held-out scores it reports.
+ */
+export function gateVerdict(metrics: QualityMetrics, heardCry: boolean, t: QualityThresholds = DEFAULT_THRESHOLDS): QualityVerdict {
+  const simple = judgeQuality(metrics, t);
+  if (simple !== 'ok' || heardCry) return simple;
+  return qualityIssues(metrics, t)[0] ?? 'not_a_cry';
 }
 
 function toDbfs(rms: number): number {

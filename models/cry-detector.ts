@@ -7,7 +7,37 @@ import { LogMelParams } from './manifest.js';
 import { openVerifiedModel } from './model-integrity.js';
 
 /** The cry detector shipped with the worker unless `CryDetector.load` is given another folder. */
-export const DEFAULT_CRY_DETECTOR_DIR = fileURLToPath(new URL('./cry-gate-v1/', import.meta.url));
+export const DEFAULT_CRY_DETECTOR_DIR = fileURLToPath(new URL('./cry-gate-v2/', import.meta.url));
+
+/**
+ * How window probabilities become the recording's score. `cry-gate-v1` took the maximum, which grows
+ * with length (more windows, more chances for one to look like a cry); later versions name the rule
+ * that won on held-out sources (training/train_gate.py): a mean of the top k, or the share of windows
+ * at or above a probability. A bare string is the older manifests' form.
+ */
+const Aggregation = z.union([
+  z.enum(['max', 'mean']).transform((kind) => ({ kind })),
+  z.object({ kind: z.enum(['max', 'mean']) }),
+  z.object({ kind: z.literal('top-k-mean'), k: z.number().int().positive() }),
+  z.object({ kind: z.literal('share'), above: z.number().gt(0).lt(1) }),
+]);
+export type Aggregation = z.infer<typeof Aggregation>;
+
+export function aggregate(p: ArrayLike<number>, how: Aggregation): number {
+  const values = Array.from(p);
+  switch (how.kind) {
+    case 'max':
+      return Math.max(...values);
+    case 'mean':
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    case 'top-k-mean': {
+      const top = values.sort((a, b) => b - a).slice(0, how.k);
+      return top.reduce((a, b) => a + b, 0) / top.length;
+    }
+    case 'share':
+      return values.filter((v) => v >= how.above).length / values.length;
+  }
+}
 
 /** The manifest beside the cry detector: its features, input/output names, threshold and held-out numbers. */
 export const CryDetectorManifest = z.object({
@@ -22,7 +52,7 @@ export const CryDetectorManifest = z.object({
     windows: z.object({ seconds: z.number().positive(), hopSeconds: z.number().positive(), maxWindows: z.number().int().positive() }),
     meyda: z.object({ frame: z.number().int().positive(), hop: z.number().int().positive() }),
   }),
-  aggregation: z.enum(['max', 'mean']),
+  aggregation: Aggregation,
   threshold: z.number().gt(0).lt(1),
   training: z.object({ data: z.array(z.object({ name: z.string(), source: z.string(), license: z.string() }).loose()) }).loose(),
   metrics: z.object({ evaluation: z.string() }).loose(),
@@ -75,8 +105,7 @@ export class CryDetector {
 
   async score(samples: Float32Array): Promise<CryScore> {
     const batch = this.features(samples);
-    const p = Array.from(await this.probabilities(batch));
-    const score = this.manifest.aggregation === 'max' ? Math.max(...p) : p.reduce((a, b) => a + b, 0) / p.length;
+    const score = aggregate(await this.probabilities(batch), this.manifest.aggregation);
     return { score, isCry: score >= this.manifest.threshold, windows: batch.count };
   }
 

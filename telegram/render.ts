@@ -30,6 +30,7 @@ export function renderAnswer(analysis: Analysis, languageCode: string | undefine
   const sections = [
     [analysis.notSure ? escapeHtml(head) : `<b>${escapeHtml(head)}</b>`, ...bars.map(escapeHtml), ...(adjustments.length ? [escapeHtml(changedBy(m, adjustments))] : [])],
     tips.length ? [escapeHtml(fill(m.tryFirst, { reason: name(top) })), ...tips.map(escapeHtml)] : [],
+    (analysis.quality?.issues ?? []).map((issue) => escapeHtml(m.issues[issue])),
     analysis.notSure ? [escapeHtml(m.reRecord), escapeHtml(m.redFlags)] : [],
     view ? [escapeHtml(conversationLine(m, view, name))] : [],
     [footer],

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio, type DecodeError } from '../audio/decode.js';
 import { extractFeatures } from '../audio/features.js';
 import { LogMel } from '../audio/logmel.js';
-import { judgeQuality, measureQuality, type QualityMetrics } from '../audio/quality.js';
+import { gateVerdict, judgeQuality, measureQuality, qualityIssues, type QualityMetrics } from '../audio/quality.js';
 import { cutWindows } from '../audio/windows.js';
 import { CRY_VOICE_NOTE, CRY_WAV, encode, hourOfSilence, scratch, synthesize } from './support/audio.js';
 import { VOICE_NOTE_ARGS } from '../audio/voice-note.js';
@@ -167,7 +167,7 @@ describe('quality gate (at 8 kHz, as validate decodes)', () => {
     expect(await judge(CRY_VOICE_NOTE)).toBe('ok');
   });
 
-  it('accepts the clean cry fixture, and calls the same cry under loud noise too noisy', async () => {
+  it('accepts the clean cry fixture, and flags the same cry under loud noise as too noisy: an issue, refused only if no cry is heard through it', async () => {
     expect(await judge(CRY_WAV)).toBe('ok');
     // The cry under white noise as loud as the cry in the 0–4 kHz band the gate hears (the noise
     // spreads over 0–24 kHz; amix halves both alike), sent as a voice note.
@@ -180,7 +180,10 @@ describe('quality gate (at 8 kHz, as validate decodes)', () => {
     const metrics = measureQuality(samples, QSR) as QualityMetrics;
     expect(metrics.snrDb).toBeLessThan(9);
     expect(metrics.clippedRatio).toBeLessThan(0.02);
-    expect(judgeQuality(metrics)).toBe('too_noisy');
+    expect(judgeQuality(metrics)).toBe('ok');
+    expect(qualityIssues(metrics)).toEqual(['too_noisy']);
+    expect(gateVerdict(metrics, false)).toBe('too_noisy');
+    expect(gateVerdict(metrics, true)).toBe('ok');
   });
 
   it('does not call a steady tone too noisy (its background is not noise-like): the cry detector judges it', async () => {
@@ -196,10 +199,22 @@ describe('quality gate (at 8 kHz, as validate decodes)', () => {
     expect(await judge(await encode(CRY_WAV, join(dir, 'short.wav'), ['-ss', '1', '-t', '0.4']))).toBe('too_short');
   });
 
-  it('calls a full-scale square wave clipped', async () => {
+  it('calls a full-scale square wave clipped without listening: nothing is left to hear', async () => {
     const square = Float32Array.from({ length: 3 * QSR }, (_, i) => (Math.floor(i / 20) % 2 ? 1 : -1));
-    const metrics = measureQuality(square, QSR);
-    expect(metrics !== 'corrupt' && judgeQuality(metrics)).toBe('clipped');
+    const metrics = measureQuality(square, QSR) as QualityMetrics;
+    expect(judgeQuality(metrics)).toBe('clipped');
+    expect(gateVerdict(metrics, true)).toBe('clipped');
+  });
+
+  it('calls a tone overloaded by 2 % clipped only when no cry is heard in it, and answers it with advice when one is', async () => {
+    // |sin| above 1/1.02 for about 13 % of the time: flat tops, but most of the waveform is there.
+    const loud = Float32Array.from({ length: 3 * QSR }, (_, i) => Math.max(-1, Math.min(1, 1.02 * Math.sin((2 * Math.PI * 440 * i) / QSR))));
+    const metrics = measureQuality(loud, QSR) as QualityMetrics;
+    expect(metrics.clippedRatio).toBeGreaterThan(0.02);
+    expect(judgeQuality(metrics)).toBe('ok');
+    expect(qualityIssues(metrics)).toContain('clipped');
+    expect(gateVerdict(metrics, false)).toBe('clipped');
+    expect(gateVerdict(metrics, true)).toBe('ok');
   });
 
   it('calls NaN samples corrupt', () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileActivities } from '../activities/files.js';
 import { decodeAudio } from '../audio/decode.js';
 import { gateFeatures } from '../audio/gate-features.js';
-import { CryDetector, DEFAULT_CRY_DETECTOR_DIR } from '../models/cry-detector.js';
+import { aggregate, CryDetector, CryDetectorManifest, DEFAULT_CRY_DETECTOR_DIR } from '../models/cry-detector.js';
 import { ModelIntegrityError, ReasonModel } from '../models/reason-model.js';
 import { CRY_VOICE_NOTE, CRY_WAV, FIXTURES, encode, scratch, synthesize } from './support/audio.js';
 import { VOICE_NOTE_ARGS } from '../audio/voice-note.js';
@@ -78,6 +78,26 @@ describe('the cry detector of the quality gate', () => {
   });
 });
 
+describe('the recording score', () => {
+  it('aggregates window probabilities by the manifest rule: only max grows with the number of windows', () => {
+    const speech = [0.1, 0.2, 0.95, 0.1];
+    const longer = [...speech, 0.1, 0.9, 0.2, 0.1, 0.97, 0.1, 0.1, 0.1];
+    expect(aggregate(speech, { kind: 'max' })).toBe(0.95);
+    expect(aggregate(longer, { kind: 'max' })).toBe(0.97);
+    expect(aggregate(speech, { kind: 'mean' })).toBeCloseTo(0.3375);
+    expect(aggregate(speech, { kind: 'top-k-mean', k: 3 })).toBeCloseTo((0.95 + 0.2 + 0.1) / 3);
+    expect(aggregate(speech, { kind: 'share', above: 0.5 })).toBe(0.25);
+    expect(aggregate(longer, { kind: 'share', above: 0.5 })).toBe(0.25);
+  });
+
+  it('reads the bare "max" of older manifests as well as the named rules', () => {
+    const manifest = (aggregation: unknown) => CryDetectorManifest.shape.aggregation.parse(aggregation);
+    expect(manifest('max')).toEqual({ kind: 'max' });
+    expect(manifest({ kind: 'share', above: 0.5 })).toEqual({ kind: 'share', above: 0.5 });
+    expect(() => manifest({ kind: 'share', above: 1.5 })).toThrow();
+  });
+});
+
 describe('validate with the cry gate', () => {
   it('passes the committed real cries (8 kHz WAV, Telegram-style voice note, parity clips)', async () => {
     const parity = ['02c3b725-26e4-4a2c-9336-04ddc58836d9-1430726196216-1.7-m-04-hu.wav', '03ADDCFB-354E-416D-BF32-260CF47F7060-1433658024-1.1-f-04-ti.wav', '549a46d8-9c84-430e-ade8-97eae2bef787-1430130772174-1.7-m-48-bp.wav'];
@@ -101,16 +121,32 @@ describe('validate with the cry gate', () => {
     expect(checked.quality!.cryScore!).toBeLessThan(checked.quality!.cryThreshold!);
   });
 
-  it('answers white noise (as a voice note) with too_noisy before the cry detector runs: "turn the noise off" is the advice to give', async () => {
+  it('answers white noise (as a voice note) with too_noisy once the detector hears no cry in it: "turn the noise off" is the advice to give', async () => {
     const noise = await synthesize('anoisesrc=d=5:c=white:a=0.3', join(dir, 'noise.ogg'), VOICE_NOTE_ARGS);
     const checked = await validate(noise);
     expect(checked.verdict).toBe('too_noisy');
-    expect(checked.quality!.cryScore).toBeUndefined();
+    expect(checked.quality!.cryScore!).toBeLessThan(checked.quality!.cryThreshold!);
   });
 
-  it('answers adult speech (spoken digits, CC BY-SA 4.0) with not_a_cry, as a WAV and as a voice note', async () => {
+  it('answers a cry a phone recorder clipped (14 dB of overload, sent as an audio file) with the answer and the "hold the phone further away" advice', async () => {
+    // 16-bit PCM saturates: the flat tops a phone's recorder leaves on a screaming baby.
+    const loud = await encode(CRY_WAV, join(dir, 'clipped.wav'), ['-af', 'volume=14dB', '-c:a', 'pcm_s16le']);
+    const checked = await validate(loud);
+    expect(checked.quality!.clippedRatio).toBeGreaterThan(0.02);
+    expect(checked.verdict).toBe('ok');
+    expect(checked.quality!.issues).toContain('clipped');
+  });
+
+  it('answers a loud cry of 1.2 s as a cry: the "too short" bound (1 s) and the detector agree', async () => {
+    const short = await encode(CRY_WAV, join(dir, 'short-cry.ogg'), ['-ss', '1.0', '-t', '1.2', ...VOICE_NOTE_ARGS]);
+    const checked = await validate(short);
+    expect(checked.verdict).toBe('ok');
+  });
+
+  it('answers adult speech (spoken digits, CC BY-SA 4.0) with not_a_cry, as a WAV, as a voice note, and read for 21 s: the score does not grow with length', async () => {
     const voice = await encode(SPOKEN_DIGITS, join(dir, 'digits.ogg'), VOICE_NOTE_ARGS);
-    for (const path of [SPOKEN_DIGITS, voice]) expect((await validate(path)).verdict, basename(path)).toBe('not_a_cry');
+    const long = await encode(SPOKEN_DIGITS, join(dir, 'digits-21s.ogg'), ['-af', 'aloop=loop=2:size=2000000', ...VOICE_NOTE_ARGS]);
+    for (const path of [SPOKEN_DIGITS, voice, long]) expect((await validate(path)).verdict, basename(path)).toBe('not_a_cry');
   });
 
   it('keeps the simple checks first: silence is silent, not not_a_cry', async () => {

@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { decodeAudio } from '../audio/decode.js';
 import { LogMel } from '../audio/logmel.js';
-import { judgeQuality, measureQuality } from '../audio/quality.js';
+import { gateVerdict, judgeQuality, measureQuality } from '../audio/quality.js';
 import { reasonFeatureNames, reasonFeatures, type ReasonFeatureSpec } from '../audio/reason-features.js';
 import { CryDetector } from '../models/cry-detector.js';
 import { samplesViaVoiceNote, viaVoiceNote } from './voice-note.js';
@@ -104,20 +104,20 @@ async function add(samples: Float32Array, meta: Record<string, unknown>, gate = 
   out.write(Buffer.from(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength));
   for (let w = 0; w < batch.count; w++) index.push(JSON.stringify({ ...meta, window: w }));
   let verdict: { verdict: string; score: number | null } | undefined;
-  if (gate) verdict = await gateVerdict(samples);
+  if (gate) verdict = await validateVerdict(samples);
   recordings.push(JSON.stringify({ ...meta, windows: batch.count, seconds: samples.length / sr, ...(verdict && { gate: verdict }) }));
   const key = `${meta.set}/${meta.copy}`;
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
 /** What `validate` would say: the simple checks, then the cry detector. */
-async function gateVerdict(samples: Float32Array): Promise<{ verdict: string; score: number | null }> {
+async function validateVerdict(samples: Float32Array): Promise<{ verdict: string; score: number | null }> {
   const measured = measureQuality(samples, sr);
   if (measured === 'corrupt') return { verdict: 'corrupt', score: null };
   const verdict = judgeQuality(measured);
   if (verdict !== 'ok') return { verdict, score: null };
   const cry = await detector.score(samples);
-  return { verdict: cry.isCry ? 'ok' : 'not_a_cry', score: cry.score };
+  return { verdict: gateVerdict(measured, cry.isCry), score: cry.score };
 }
 
 // 1. The cleaned set: evaluation and training.
@@ -155,7 +155,7 @@ for (const bucket of ['donateacry-android-upload-bucket', 'donateacry-ios-upload
     }
     const seconds = samples.length / sr;
     if (file.endsWith('.3gp') && seconds > 1 && seconds < 1.1) { skip('truncated .3gp decode'); continue; }
-    const gate = await gateVerdict(samples);
+    const gate = await validateVerdict(samples);
     if (gate.verdict !== 'ok') { skip(`gate ${gate.verdict}`); continue; }
     const meta = { recording: `${bucket}/${file}`, family: uuid, label, set: 'raw' };
     await add(samples, { ...meta, copy: 'clean' });

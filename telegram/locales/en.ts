@@ -1,4 +1,5 @@
 import type { AgeBandId, Bucket } from '../../workflows/guidance.js';
+import type { QualityIssue } from '../../audio/quality.js';
 import type { Verdict } from '../../workflows/types.js';
 
 /** Plural forms by Intl.PluralRules category; `{n}` is the number. */
@@ -69,6 +70,11 @@ export const en = {
   notSureWithContext: '🤔 Not sure from the sound alone: the order below comes mostly from what you told me.',
   tryFirst: 'Try first ({reason}):',
   reRecord: '🎙 For a clearer answer, record again: 5–15 s, phone close to the baby, a quiet room, no music or TV.',
+  /** Trouble the cry was heard through: the answer stands, the advice helps the next recording. */
+  issues: {
+    clipped: '🎙 The recording is a little distorted (too loud): next time hold the phone a little further away.',
+    too_noisy: '🎙 There is background noise in the recording: a quieter room helps the next answer.',
+  } satisfies Record<QualityIssue, string>,
   tapHint: '👇 Tap what fits: 🍼 time since the last feed, 😴 time awake. I will adjust the answer. Then tell me if I was right.',
   tapHintWithAge: '👇 Tap what fits: 👶 the baby’s age, 🍼 time since the last feed, 😴 time awake. I will adjust the answer. Then tell me if I was right.',
   pickHint: '👇 What was it? Your answer teaches the model.',
@@ -112,7 +118,7 @@ export const en = {
     undecodable: 'I could not read this file as audio. Please send a voice message instead.',
     no_audio_track: 'This video has no sound. Please send a voice message or a video note with sound.',
     file_unavailable: 'I could not fetch the file from Telegram. Please send it again.',
-    too_short: 'The recording is too short: I need at least a couple of seconds of crying. Please record 5–15 seconds.',
+    too_short: 'The recording is too short: I need at least a second of crying. Please record 5–15 seconds.',
     silent: 'I hear almost nothing. Please hold the phone closer to the baby and record again.',
     clipped: 'The recording is too loud and distorted. Please hold the phone a little further away and record again.',
     too_noisy: 'There is too much background noise to hear the cry. Please turn off the TV or music, move closer to the baby and record again.',
