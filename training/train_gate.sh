@@ -5,8 +5,8 @@
 # DIR (else WHYCRY_DATASETS, else ../shared/datasets beside the project) holds donateacry/,
 # esc50-subset/, free-spoken-digit/ and more-sounds/. Needs espeak-ng (Debian's package) for the
 # synthetic speech. Fixed seeds; writes models/cry-gate-v2/ and training/reports/cry-gate-v2.md,
-# and compares with models/cry-gate-v1/ on the same recordings. About 20 min on 2 cores (--ablate
-# adds about as much again).
+# and compares with models/cry-gate-v1/ on the same recordings. About 28 min on 2 cores, most of it the
+# Opus round trips (--ablate, which retrains without each augmentation family in turn, adds about 4).
 set -euo pipefail
 started=$(date +%s)
 datasets="${WHYCRY_DATASETS:-}"
