@@ -8,7 +8,7 @@
  *
  * Writes `<out>/features.f32` (windows × dims, float32 LE), `<out>/index.jsonl` (one line per
  * window: the corpus row's id and the window number) and `<out>/recordings.jsonl` (one line per
- * recording: the corpus row plus the quality metrics and the simple checks' verdict, and with
+ * recording: the corpus row plus the quality metrics (or `corrupt`), and with
  * `--compare` the score and verdict of that older cry detector, for the side-by-side report).
  * `--shard k/n` dumps every n-th recording from the k-th, so two cores can share the work.
  * `--heard <dir>` keeps each recording as heard (float32 samples after the round trip; and the older
@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { decodeAudio } from '../audio/decode.js';
 import { gateFeatures, type GateFeatureSpec } from '../audio/gate-features.js';
 import { LogMel } from '../audio/logmel.js';
-import { judgeQuality, measureQuality } from '../audio/quality.js';
+import { measureQuality } from '../audio/quality.js';
 import { CryDetector } from '../models/cry-detector.js';
 import { viaVoiceNote } from './voice-note.js';
 
@@ -74,7 +74,8 @@ const started = performance.now();
 for (const row of rows.filter((r) => r.id % shards === shard)) {
   const samples = await heard(row);
   const measured = measureQuality(samples, sr);
-  const quality = measured === 'corrupt' ? { verdict: 'corrupt' } : { verdict: judgeQuality(measured), ...measured };
+  // The verdicts are training's to apply (training/train_gate.py mirrors audio/quality.ts), to today's rules and the new.
+  const quality = measured === 'corrupt' ? { verdict: 'corrupt' } : measured;
   const batch = gateFeatures(samples, spec, logMel);
   out.write(Buffer.from(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength));
   for (let w = 0; w < batch.count; w++) index.push(JSON.stringify({ id: row.id, window: w }));

@@ -35,6 +35,7 @@ import torch
 SEED = 2015
 OPSET = 18
 CRY_SOURCES = ("donateacry", "esc50-cry", "audioset-cry")
+FAMILIES_ROW = "donateacry-families"  # Donate-a-cry by family: cries, but not a source held out whole
 TESTED_KINDS = ("plain", "long", "short", "clipped")
 FAMILIES = ("reverb", "eq-agc", "codec", "noise", "clip", "phone")
 # The simple checks (audio/quality.ts DEFAULT_THRESHOLDS), recomputed here from the dumped metrics
@@ -42,7 +43,7 @@ FAMILIES = ("reverb", "eq-agc", "codec", "noise", "clip", "phone")
 SILENT_BELOW, MIN_SECONDS, MIN_ACTIVE = -55, 1.0, 0.5
 MAX_CLIPPED, MAX_AUDIBLE_CLIPPED, MIN_SNR, MIN_FLATNESS = 0.02, 0.25, 9, 0.05
 # What cry-gate-v1 was trained on: its column is in-sample on these rows.
-OLDER_TRAINED_ON = {"donateacry", "donateacry-families", "esc50", "esc50-cry", "fsdd", "synthetic"}
+OLDER_TRAINED_ON = {"donateacry", FAMILIES_ROW, "esc50", "esc50-cry", "fsdd", "synthetic"}
 AGGREGATIONS = [{"kind": "max"}, {"kind": "mean"}, {"kind": "top-k-mean", "k": 2}, {"kind": "top-k-mean", "k": 3},
                 {"kind": "top-k-mean", "k": 5}, {"kind": "share", "above": 0.3}, {"kind": "share", "above": 0.5},
                 {"kind": "share", "above": 0.7}]
@@ -132,7 +133,7 @@ def name(how: dict) -> str:
 def simple_verdict(q: dict) -> str:
     """The checks before the detector: only silence, corruption, too little sound and a waveform that is
     mostly flat tops refuse outright."""
-    if q["verdict"] == "corrupt":
+    if q.get("verdict") == "corrupt":
         return "corrupt"
     if q["loudestFrameDbfs"] < SILENT_BELOW:
         return "silent"
@@ -179,12 +180,6 @@ def wilson(k: int, n: int, z: float = 1.96):
     c = (p + z * z / (2 * n)) / d
     h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
     return (max(0.0, c - h), min(1.0, c + h))
-
-
-def rate(verdicts) -> str:
-    n, k = len(verdicts), sum(v != "ok" for v in verdicts)
-    lo, hi = wilson(k, n)
-    return f"{100 * k / n:.1f} % [{100 * lo:.1f}–{100 * hi:.1f}]" if n else "–"
 
 
 def held_out(x, y, win_ids, recs, include, epochs, hidden):
@@ -241,25 +236,31 @@ def choose(held, recs, aggregations, max_frr, max_family_frr):
     most non-cries (macro over sources). An aggregation no threshold keeps the cries with is out.
     Chosen on the plain rows only: the short and clipped rows are reported, not tuned on."""
     rows = {label: v for label, v in tested_sets(recs, held).items() if "(" not in label}
-    scores_by_agg = [{key: aggregate(held[key], how) for v in rows.values() for key, _ in v} for how in aggregations]
-
-    def rejected(a, ids, t):
-        return np.mean([new_verdict(recs[i]["quality"], scores_by_agg[a][key], t) != "ok" for key, i in ids])
-    tested = rows
     table = []
-    for a, how in enumerate(aggregations):
+    for how in aggregations:
+        scores = score_all(held, how)
         best = None
         for t in np.arange(0.99, 0.005, -0.01):
-            sources = np.mean([rejected(a, ids, t) for s, ids in tested.items() if s in CRY_SOURCES])
-            if sources <= max_frr and rejected(a, tested["donateacry-families"], t) <= max_family_frr:
+            sources = np.mean([rejected_share(recs, ids, scores, t) for s, ids in rows.items() if s in CRY_SOURCES])
+            if sources <= max_frr and rejected_share(recs, rows[FAMILIES_ROW], scores, t) <= max_family_frr:
                 best = float(round(t, 2))
                 break
         if best is None:
             table.append({"aggregation": how, "threshold": None, "nonCryRejected": None})
             continue
-        noncries = np.mean([rejected(a, ids, best) for s, ids in tested.items() if s not in CRY_SOURCES and s != "donateacry-families"])
+        noncries = np.mean([rejected_share(recs, ids, scores, best) for s, ids in rows.items() if is_non_cry_row(s)])
         table.append({"aggregation": how, "threshold": best, "nonCryRejected": float(noncries)})
     return table
+
+
+def is_non_cry_row(label: str) -> bool:
+    """A non-cry source's own row (not a cry source, not the family folds, not a short/clipped row)."""
+    return "(" not in label and label not in CRY_SOURCES and label != FAMILIES_ROW
+
+
+def rejected_share(recs, ids, scores, threshold) -> float:
+    """Share of the recordings `ids` (keys into `scores`, recording ids) the gate would refuse."""
+    return float(np.mean([new_verdict(recs[i]["quality"], scores[key], threshold) != "ok" for key, i in ids]))
 
 
 def tested_sets(recs, held):
@@ -268,7 +269,7 @@ def tested_sets(recs, held):
     for key in held:
         what, i = key
         r = recs[i]
-        label = "donateacry-families" if what == "family" else r["source"]
+        label = FAMILIES_ROW if what == "family" else r["source"]
         if r["kind"] in ("short", "clipped"):
             label += f" ({r['kind']})"
         rows.setdefault(label, []).append((key, i))
@@ -314,23 +315,30 @@ def main():
     def summary(h, threshold):
         s = score_all(h, how)
         r = tested_sets(recs, h)
-        rej = lambda label: float(np.mean([new_verdict(recs[i]["quality"], s[key], threshold) != "ok" for key, i in r[label]]))
+        rej = lambda label: rejected_share(recs, r[label], s, threshold)
         return {"cryRejected": float(np.mean([rej(l) for l in r if l in CRY_SOURCES])),
-                "familiesRejected": rej("donateacry-families"),
-                "nonCryRejected": float(np.mean([rej(l) for l in r if "(" not in l and l not in CRY_SOURCES and l != "donateacry-families"])),
+                "familiesRejected": rej(FAMILIES_ROW),
+                "nonCryRejected": float(np.mean([rej(l) for l in r if is_non_cry_row(l)])),
                 **{l: rej(l) for l in r if "(" in l}}
+
+    def trained_on(left_out):
+        """Which corpus rows a model trained "without `left_out`" learns from."""
+        if left_out == "nothing":
+            return lambda r: True
+        if left_out == "all":
+            return lambda r: r["kind"] != "aug"
+        return lambda r: r.get("aug") != left_out
     ablation = [{"without": "nothing", "threshold": best["threshold"], **summary(held, best["threshold"])}]
     helds = {"nothing": held}
     if args.ablate:
         for left_out in ("all", *FAMILIES):
-            include = (lambda r: r["kind"] != "aug") if left_out == "all" else (lambda r, f=left_out: r.get("aug") != f)
-            helds[left_out] = held_out(x, y, win_ids, recs, include, args.epochs, args.hidden)
+            helds[left_out] = held_out(x, y, win_ids, recs, trained_on(left_out), args.epochs, args.hidden)
             t = choose(helds[left_out], recs, [how], args.max_frr, args.max_family_frr)[0]["threshold"]
             ablation.append({"without": left_out, "threshold": t, **(summary(helds[left_out], t) if t is not None else {})})
             print(f"without {left_out}: {ablation[-1]}", flush=True)
     shipped = max((a for a in ablation if a["threshold"] is not None), key=lambda a: a["nonCryRejected"])
     left_out, threshold = shipped["without"], shipped["threshold"]
-    include = (lambda r: True) if left_out == "nothing" else (lambda r: r["kind"] != "aug") if left_out == "all" else (lambda r: r.get("aug") != left_out)
+    include = trained_on(left_out)
     held = helds[left_out]
     rows = tested_sets(recs, held)
     scores = score_all(held, how)
@@ -383,7 +391,7 @@ def main():
 
     data = onnx_path.read_bytes()
     table = {}
-    for label in sorted(rows, key=lambda l: (l.split(" ")[0] not in CRY_SOURCES and l != "donateacry-families", l)):
+    for label in sorted(rows, key=lambda l: (l.split(" ")[0] not in CRY_SOURCES and l != FAMILIES_ROW, l)):
         v, o, g = verdicts(label), old_verdicts(label), seen_verdicts(label)
         cry = recs[rows[label][0][1]]["cry"]
         table[label] = {"cry": cry, "recordings": len(v), "rejected": float(np.mean([a != "ok" for a in v])),
@@ -431,7 +439,7 @@ def main():
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
     pct = lambda v: f"{100 * v:.1f} %"
-    ci = lambda k, n_, lo_hi: f"{pct(k)} [{100 * lo_hi[0]:.1f}–{100 * lo_hi[1]:.1f}]"
+    ci = lambda k, lo_hi: f"{pct(k)} [{100 * lo_hi[0]:.1f}–{100 * lo_hi[1]:.1f}]"
     verdict_text = lambda d: ", ".join(f"{k} {n}" for k, n in d.items()) or "–"
     lines = [
         f"# Cry gate {args.out.name} — leave-one-source-out report", "",
@@ -451,9 +459,9 @@ def main():
         f"## Held-out sources: `{args.out.name}` ({name(how)}, threshold {threshold:.2f}) beside `{older_version}`", "",
         f"| held-out source | cry? | recordings | rejected, {args.out.name} | its refusals | {args.out.name}, source seen (groups unseen) | rejected, {older_version} | its refusals |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
-        *[f"| {label} | {'cry' if t['cry'] else 'not a cry'} | {t['recordings']} | {ci(t['rejected'], t['recordings'], t['rejectedCI'])} | "
-          f"{verdict_text(t['verdicts'])} | {ci(t['sourceSeenRejected'], 0, t['sourceSeenRejectedCI']) if t['sourceSeenRejected'] is not None else '–'} | "
-          f"{ci(t['olderRejected'], t['recordings'], t['olderRejectedCI'])}{' (in its training data)' if t['olderTrainedOnIt'] else ''} | {verdict_text(t['olderVerdicts'])} |"
+        *[f"| {label} | {'cry' if t['cry'] else 'not a cry'} | {t['recordings']} | {ci(t['rejected'], t['rejectedCI'])} | "
+          f"{verdict_text(t['verdicts'])} | {ci(t['sourceSeenRejected'], t['sourceSeenRejectedCI']) if t['sourceSeenRejected'] is not None else '–'} | "
+          f"{ci(t['olderRejected'], t['olderRejectedCI'])}{' (in its training data)' if t['olderTrainedOnIt'] else ''} | {verdict_text(t['olderVerdicts'])} |"
           for label, t in table.items()], "",
         f"Rows marked \"in its training data\" are in-sample for `{older_version}` (it was trained on Donate-a-cry, the ESC-50 subset and the spoken digits): "
         "only the other rows compare the two gates on sound neither has heard. \"Source seen\" is grouped 5-fold cross-validation over every source "
