@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { COULD_NOT_EXEC, ffmpegPath, spawnConfined, untrustedInput } from './ffmpeg.js';
+import { decodeOggOpus, isMonoOggOpus } from './opus.js';
 import { DEFAULT_THRESHOLDS } from './quality.js';
 
 /** Why a file could not be turned into samples; each maps to a message the parent can act on. */
@@ -37,11 +38,21 @@ const SILENT_PEAK = 10 ** (DEFAULT_THRESHOLDS.silentBelowDbfs / 20);
 /**
  * Decodes the containers parents send (OGG/Opus voice notes, MP3, WAV, FLAC,
  * M4A/AAC, MP4/WebM videos, AMR, CAF) to mono float32 at `sampleRate`, from the
- * first audio stream that is not silent. ffmpeg reads nothing but the file at
- * `path` (audio/ffmpeg.ts). Resampling happens inside ffmpeg so that the
- * training features (built through this same function) and live ones match.
+ * first audio stream that is not silent. Mono Ogg/Opus is decoded in-process by
+ * libopus straight to `sampleRate` (audio/opus.ts); the rest by ffmpeg, which
+ * reads nothing but the file at `path` (audio/ffmpeg.ts) and resamples inside.
+ * Training features are built through this same function, so they and live ones match.
  */
 export async function decodeAudio(path: string, sampleRate: number, limits: DecodeLimits): Promise<Decoded> {
+  // Voice notes, nearly every recording parents send, are decoded in this process.
+  if (await isMonoOggOpus(path, sampleRate)) {
+    const opus = await decodeOggOpus(path, sampleRate, limits.maxSeconds * sampleRate);
+    if ('tooLong' in opus) throw new DecodeError('too_long', `longer than ${limits.maxSeconds} s`);
+    // A broken stream is ffmpeg's to explain, a silent one ffmpeg's to search for another stream.
+    if ('samples' in opus && opus.samples.length > 0 && !isSilent(opus.samples)) {
+      return { samples: opus.samples, sampleRate, seconds: opus.samples.length / sampleRate };
+    }
+  }
   const deadline = performance.now() + limits.timeoutMs;
   let decoded = await decodeStream(path, 0, sampleRate, limits, deadline);
   for (let stream = 1; stream < MAX_STREAMS && isSilent(decoded.samples); stream++) {
