@@ -14,6 +14,8 @@ export interface FileDeps {
   model: ReasonModel;
   telegram?: Telegram;
   limits: { maxAudioSeconds: number; maxFileBytes: number };
+  /** Called when a recording's file stages are over (its files deleted): the worker frees its place. */
+  finished?: (workflowId: string) => void;
 }
 
 /**
@@ -21,9 +23,16 @@ export interface FileDeps {
  * one worker, so they exchange paths and hashes through the history instead
  * of audio: samples and features never leave this machine.
  */
-export function createFileActivities({ workDir, model, telegram, limits }: FileDeps) {
+export function createFileActivities({ workDir, model, telegram, limits, finished = () => undefined }: FileDeps) {
   const folderOf = (workflowId: string) => join(workDir, workflowId.replace(/[^\w.-]/g, '_'));
   const elapsed = (since: number) => Math.round(performance.now() - since);
+  const finish = async (workflowId: string) => {
+    try {
+      await rm(folderOf(workflowId), { recursive: true, force: true });
+    } finally {
+      finished(workflowId);
+    }
+  };
 
   return {
     async download({ workflowId, source }: { workflowId: string; source: RecordingSource }) {
@@ -59,7 +68,10 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
         throw err;
       }
       const measured = measureQuality(samples, sampleRate);
-      if (measured === 'corrupt') return { verdict: 'corrupt' as const, ms: elapsed(started) };
+      if (measured === 'corrupt') {
+        await finish(workflowId);
+        return { verdict: 'corrupt' as const, ms: elapsed(started) };
+      }
       let verdict: QualityVerdict = judgeQuality(measured);
       if (verdict === 'ok') {
         // Clipped or noisy recordings are listened to as well: a cry heard through them is answered.
@@ -70,6 +82,11 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
         measured.cryDetector = detector.manifest.version;
         verdict = gateVerdict(measured, cry.isCry);
         if (verdict === 'ok') measured.issues = qualityIssues(measured);
+      }
+      // A recording that goes no further ends its file stages here.
+      if (verdict !== 'ok') {
+        await finish(workflowId);
+        return { verdict, quality: measured, ms: elapsed(started) };
       }
       const pcmPath = join(folderOf(workflowId), 'pcm.f32');
       await writeFile(pcmPath, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
@@ -85,15 +102,18 @@ export function createFileActivities({ workDir, model, telegram, limits }: FileD
       return { featuresPath, windows: batch.count, ms: elapsed(started) };
     },
 
-    async classify({ featuresPath, windows }: { featuresPath: string; windows: number }) {
+    /** The last file stage: it cleans up after itself. */
+    async classify({ workflowId, featuresPath, windows }: { workflowId: string; featuresPath: string; windows: number }) {
       const started = performance.now();
       const prediction = await model.predict(await readFloats(featuresPath), windows);
       const reasons: Reason[] = prediction.reasons;
+      await finish(workflowId);
       return { reasons, notSure: prediction.notSure, modelVersion: model.manifest.version, ms: elapsed(started) };
     },
 
+    /** For file stages that ended early (a failure, a lost worker), and for runs from before the stages cleaned up themselves. */
     async cleanup({ workflowId }: { workflowId: string }) {
-      await rm(folderOf(workflowId), { recursive: true, force: true });
+      await finish(workflowId);
     },
   };
 }

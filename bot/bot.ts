@@ -1,4 +1,5 @@
 import { autoRetry } from '@grammyjs/auto-retry';
+import { sequentialize } from '@grammyjs/runner';
 import { Bot, Composer } from 'grammy';
 import type { Store } from '../db/store.js';
 import type { RateLimit } from '../db/rate-limit.js';
@@ -13,8 +14,8 @@ import type { RecordingStarter } from './start-recording.js';
 import type { TapSender } from './taps.js';
 import { onUpdateError, untilAvailable } from './until-available.js';
 
-/** Bot API calls retried elsewhere: getUpdates by grammY's polling loop, setMyCommands by bot/retry.ts. */
-const OWN_RETRIES = new Set(['getUpdates', 'setMyCommands']);
+/** Bot API calls retried elsewhere: getUpdates by the runner's fetcher, the start-up calls and setMyCommands by bot/retry.ts. */
+const OWN_RETRIES = new Set(['getUpdates', 'getMe', 'deleteWebhook', 'setMyCommands']);
 
 /** How long one update waits for PostgreSQL and Temporal before the bot stops polling. */
 const WAIT_FOR_SERVICES_MS = 2 * 60_000;
@@ -46,6 +47,8 @@ export function createBot({ token, apiRoot, store, startRecording, sendTap, star
   bot.api.config.use((prev, method, payload, signal) => (OWN_RETRIES.has(method) ? prev(method, payload, signal) : retrying(prev, method, payload, signal)));
   const { donationRetentionMs } = conversation;
 
+  // Updates are handled concurrently (bot/serve.ts); each chat's one after another, in the order sent.
+  bot.use(sequentialize((ctx) => (ctx.chat ? String(ctx.chat.id) : undefined)));
   const handlers = new Composer<BotContext>();
   handlers.use(chatMigrations(store));
   handlers.use(chatSettings(store.settings));

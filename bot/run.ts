@@ -40,9 +40,8 @@ export async function startBot(config: Config, stack: Pick<Stack, 'temporalAddre
     bot,
     done,
     async stop() {
+      // Polling confirms what it handled on stopping (bot/serve.ts).
       stopping.abort();
-      // grammY confirms the last update on stopping; with the Bot API down that fails, and the update comes again (a duplicate the workflow ID refuses).
-      if (bot.isRunning()) await bot.stop().catch((err: unknown) => log('could not confirm the last update on stopping', { error: err }, 'warn'));
       server?.close();
       await Promise.all([done.catch(() => undefined), menu]);
       await connection.close();

@@ -21,9 +21,9 @@ export interface AvailabilityOptions {
  * While PostgreSQL or Temporal is unreachable, the update is handled again
  * once they answer, instead of failing: in long polling an update counts as
  * confirmed once its handler has finished, failed or not, so a failure there
- * would lose a parent's recording. grammY handles updates one at a time, so
- * the bot stops fetching meanwhile and nothing later is confirmed either; a
- * bot killed while it waits gets the same update again when it restarts.
+ * would lose a parent's recording. The next getUpdates waits for every update
+ * of the batch (bot/serve.ts), so nothing later is confirmed either; a bot
+ * killed while it waits gets the same updates again when it restarts.
  * `handlers` run again from the start (grammY lets a middleware call `next`
  * once only); they are safe to run again for one update: the rate limiter
  * counts a message once and the workflow ID admits one start.

@@ -8,7 +8,7 @@ import { createFileActivities } from '../activities/files.js';
 import { createTelegram } from '../telegram/client.js';
 import { ReasonModel } from '../models/reason-model.js';
 import { BAD_INPUT } from '../workflows/failures.js';
-import { CRY_VOICE_NOTE, scratch } from './support/audio.js';
+import { CRY_VOICE_NOTE, scratch, synthesize } from './support/audio.js';
 import { TOKEN, privateChat } from './support/bot.js';
 import { LIMITS, MODEL_DIR, testDatabase } from './support/harness.js';
 import { startBotApiServer, type BotApiServer } from './telegram/bot-api-server.js';
@@ -17,6 +17,8 @@ let model: ReasonModel;
 let api: BotApiServer;
 let workDir: string;
 let files: ReturnType<typeof createFileActivities>;
+/** Recordings whose file stages the activities said were over. */
+const finished: string[] = [];
 const env = new MockActivityEnvironment();
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => env.run(fn, ...args) as Promise<R>;
 
@@ -24,7 +26,7 @@ beforeAll(async () => {
   model = await ReasonModel.load(MODEL_DIR);
   api = await startBotApiServer({ token: TOKEN, emulateShortPollDelay: false });
   workDir = await scratch();
-  files = createFileActivities({ workDir, model, limits: LIMITS, telegram: createTelegram({ token: TOKEN, apiRoot: api.apiRoot, timeoutMs: 2_000 }) });
+  files = createFileActivities({ workDir, model, limits: LIMITS, telegram: createTelegram({ token: TOKEN, apiRoot: api.apiRoot, timeoutMs: 2_000 }), finished: (id) => finished.push(id) });
 });
 afterAll(async () => {
   await api?.close();
@@ -113,12 +115,29 @@ describe('validate, preprocess, classify, cleanup', () => {
     expect(features.windows).toBe(model.features(new Float32Array(Math.round(quality.seconds * model.sampleRate))).count);
     expect((await stat(features.featuresPath)).size).toBe(features.windows * model.manifest.features.dims * 4);
 
-    const scores = await run(files.classify, features);
+    expect(await readdir(workDir)).toContain(workflowId);
+    const scores = await run(files.classify, { workflowId, ...features });
     expect(scores.modelVersion).toBe(model.manifest.version);
     expect(scores.reasons).toHaveLength(model.manifest.labels.length);
-
-    await run(files.cleanup, { workflowId });
+    // The last stage cleaned up after itself and gave the worker's place back.
     expect(await readdir(workDir)).not.toContain(workflowId);
+    expect(finished).toContain(workflowId);
+  });
+
+  it('validate ends the file stages of a recording that goes no further, and cleanup those that ended early', async () => {
+    const silent = `wf-${randomUUID()}`;
+    const path = join(workDir, 'silence.wav');
+    await synthesize('anullsrc=r=8000:cl=mono', path, ['-t', '3']);
+    const audio = await run(files.download, { workflowId: silent, source: { kind: 'local', path } });
+    expect((await run(files.validate, { workflowId: silent, path: audio.path })).verdict).toBe('silent');
+    expect(await readdir(workDir)).not.toContain(silent);
+    expect(finished).toContain(silent);
+
+    const failed = `wf-${randomUUID()}`;
+    await run(files.download, { workflowId: failed, source: { kind: 'local', path: CRY_VOICE_NOTE } });
+    await run(files.cleanup, { workflowId: failed });
+    expect(await readdir(workDir)).not.toContain(failed);
+    expect(finished).toContain(failed);
   });
 
   it('validate turns undecodable bytes into a non-retryable verdict', async () => {

@@ -19,6 +19,9 @@ describe('recorded histories replay against the current workflow code', () => {
         'donation-retention.json',
         'forget-chat.json',
         'forget-chat-deletes-histories.json',
+        'local-answered-fewer-round-trips.json',
+        'local-silent-fewer-round-trips.json',
+        'telegram-answered-fewer-round-trips.json',
       ]),
     );
   });

@@ -56,7 +56,7 @@ describe.runIf(existsSync(CHROMIUM))('the Temporal Web UI, in a real headless Ch
 
     await cry.click();
     await page.waitForURL(/\/workflows\/webui-/);
-    for (const activity of ['workerSession', 'download', 'validate', 'preprocess', 'classify', 'cleanup', 'persist']) {
+    for (const activity of ['workerSession', 'download', 'validate', 'preprocess', 'classify', 'persist']) {
       await page.getByText(activity, { exact: true }).first().waitFor({ timeout: 30_000 });
     }
     await page.screenshot({ path: join(ARTIFACTS, 'web-ui-history.png'), fullPage: true });

@@ -44,7 +44,7 @@ const SESSION_LEASE_MS = 3 * 60_000;
 export async function createWhycryWorker(opts: WhycryWorkerOptions) {
   const workerTaskQueue = `${opts.taskQueue}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const sessions = new Sessions(RECORDINGS_AT_ONCE, SESSION_LEASE_MS);
-  const fileActivities = createFileActivities(opts.files);
+  const fileActivities = createFileActivities({ ...opts.files, finished: (workflowId) => sessions.release(workflowId) });
   const workflows = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS };
   const shared = await Worker.create({
     connection: opts.connection,
@@ -66,17 +66,7 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: workerTaskQueue,
-    activities: {
-      ...fileActivities,
-      // The workflow always ends its file stages here (see workflows/recording.ts), which frees the recording's place.
-      async cleanup(args: { workflowId: string }) {
-        try {
-          await fileActivities.cleanup(args);
-        } finally {
-          sessions.release(args.workflowId);
-        }
-      },
-    },
+    activities: fileActivities,
     interceptors: { activity: [heartbeatWhileRunning] },
     maxConcurrentActivityTaskExecutions: sessions.size,
   });

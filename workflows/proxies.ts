@@ -1,4 +1,4 @@
-import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SharedActivities } from '../activities/shared.js';
 
 // Every activity heartbeats each second while it runs (worker/heartbeat.ts), so
@@ -41,6 +41,13 @@ export const anyWorker = (waitMs: number) =>
     scheduleToCloseTimeout: waitMs,
     retry: { initialInterval: '200ms', backoffCoefficient: 1.5, maximumInterval: '1s' },
   });
+
+// The same question put to the worker running the workflow, as a local activity: one attempt,
+// and a full worker is simply not the one (the shared queue is asked instead).
+export const thisWorker = proxyLocalActivities<SharedActivities>({
+  startToCloseTimeout: '5s',
+  retry: { maximumAttempts: 1 },
+});
 
 // Fetching a donated recording again from Telegram and storing it: a file transfer, then a write.
 export const donation = proxyActivities<SharedActivities>({

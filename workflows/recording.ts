@@ -1,9 +1,9 @@
-import { ActivityFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, TemporalFailure, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { FileActivities } from '../activities/files.js';
 import { converse, openingView } from './conversation.js';
 import { donationWorkflowId, recordingWorkflowId } from './ids.js';
 import { keepDonation } from './privacy.js';
-import { anyWorker, bestEffort, database, donation, LIVENESS, telegram, TELEGRAM_RETRY } from './proxies.js';
+import { anyWorker, bestEffort, database, donation, LIVENESS, telegram, TELEGRAM_RETRY, thisWorker } from './proxies.js';
 import { CONFIDENCE, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
 import { BAD_INPUT, badInputVerdict } from './failures.js';
 import { runFileStages, type StageHook } from './stages.js';
@@ -11,6 +11,12 @@ import type { Analysis, AnswerView, ConversationInput, RecordingInput, WorkerBou
 
 /** Patch ID of the conversation after the answer (context taps, feedback, donation); see workflows/README.md. */
 export const CONVERSATION_PATCH = 'conversation-after-answer';
+/**
+ * Patch ID of the answer in fewer round trips (issue #13): "listening…" goes out while the file
+ * stages run, the worker running the workflow offers its own place first (a local activity), the
+ * last file stage cleans up after itself, and the answer and the row are written at once.
+ */
+export const FEWER_ROUND_TRIPS_PATCH = 'answer-in-fewer-round-trips';
 
 /** The bounds on the file stages' worker unless the input sets others. */
 const WORKER_BOUNDS: Required<WorkerBounds> = {
@@ -39,13 +45,17 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
     return result;
   };
 
+  const fewerRoundTrips = patched(FEWER_ROUND_TRIPS_PATCH);
   // Without the "listening…" message the answer is simply sent as a new one.
-  const ack =
+  const acknowledging =
     source.kind === 'telegram'
-      ? await bestEffort('acknowledge', timed('acknowledge', telegram.acknowledge({ chatId: source.chatId, replyTo: source.messageId, languageCode: source.languageCode })))
+      ? bestEffort('acknowledge', timed('acknowledge', telegram.acknowledge({ chatId: source.chatId, replyTo: source.messageId, languageCode: source.languageCode })))
       : undefined;
+  // Older runs waited for the "listening…" message before the download.
+  const early = fewerRoundTrips ? undefined : await acknowledging;
 
-  const findings = await analyseOnOneWorker(input, timed);
+  const findings = await analyseOnOneWorker(input, timed, fewerRoundTrips);
+  const ack = fewerRoundTrips ? await acknowledging : early;
   const analysis: Analysis = { workflowId, source, receivedAt: input.receivedAt, ...findings, timingsMs };
   const top = analysis.reasons?.[0];
   upsertSearchAttributes([
@@ -54,7 +64,9 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
     ...(top ? [{ key: TOP_REASON, value: top.label }, { key: CONFIDENCE, value: top.probability }] : []),
   ]);
 
-  await timed('persist', database.persist(analysis));
+  // The answer does not wait for the row; the run goes on only once both are done. Older runs stored first.
+  const persisting = timed('persist', database.persist(analysis));
+  if (!fewerRoundTrips || source.kind !== 'telegram') await persisting;
   const outcome = analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised';
   if (source.kind !== 'telegram') {
     upsertSearchAttributes([{ key: OUTCOME, value: outcome }]);
@@ -70,7 +82,7 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   type Shown = { messageId: number; chatId?: number };
   const show = (view: AnswerView | undefined, at: Shown | undefined, firstAnswer: boolean) =>
     telegram.reply({ analysis, chatId: at?.chatId ?? source.chatId, replyTo: source.messageId, languageCode: source.languageCode, ackMessageId: at?.messageId, view, firstAnswer });
-  const answer = await bestEffort('reply', timed('reply', show(conversing ? openingView(reasons, conversation) : undefined, ack, true)));
+  const [answer] = await Promise.all([bestEffort('reply', timed('reply', show(conversing ? openingView(reasons, conversation) : undefined, ack, true))), persisting]);
   upsertSearchAttributes([{ key: OUTCOME, value: answer ? outcome : 'undelivered' }]);
   if (conversing && answer) {
     const feedback = await converse(reasons, conversation, answer.messageId, (view) => bestEffort('reply', show(view, answer, false)));
@@ -107,12 +119,15 @@ type Findings = Pick<Analysis, 'verdict' | 'audio' | 'quality' | 'reasons' | 'no
  * dies, its queue goes quiet, the schedule-to-start timeout fires, and the
  * stages start again from the download on another worker.
  */
-async function analyseOnOneWorker(input: RecordingInput, timed: StageHook): Promise<Findings> {
+async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewerRoundTrips: boolean): Promise<Findings> {
   const { workflowId } = workflowInfo();
   const { workerWaitMs, workerSessions, workerPickupMs } = { ...WORKER_BOUNDS, ...input.bounds };
   const workers = anyWorker(workerWaitMs);
   for (let session = 1; ; session++) {
-    const place = await bestEffort('workerSession', workers.workerSession({ workflowId }));
+    // The worker running this workflow takes the recording itself when it has room: no round trip
+    // to the server. Full (or after losing a worker), any worker with room is asked.
+    const here = fewerRoundTrips && session === 1 ? await thisWorker.workerSession({ workflowId }).catch(notHere) : undefined;
+    const place = here ?? (await bestEffort('workerSession', workers.workerSession({ workflowId })));
     if (!place) return { verdict: 'failed', modelVersion: 'none' };
     const { taskQueue, modelVersion } = place;
     // A stage left waiting on the worker's queue, or without a heartbeat from it, means the worker is gone.
@@ -131,10 +146,15 @@ async function analyseOnOneWorker(input: RecordingInput, timed: StageHook): Prom
       startToCloseTimeout: '2m',
       retry: { ...TELEGRAM_RETRY, nonRetryableErrorTypes: [BAD_INPUT] },
     });
+    // Best effort: a dead worker cannot clean up, and its files go with its start-up sweep instead.
+    const cleanup = () => files.cleanup({ workflowId }).catch(() => undefined);
     try {
       const findings = await runFileStages({ download: transfer.download, files }, workflowId, input.source, timed);
+      // The stage that ends the file stages (validate with its verdict, or classify) cleaned up; older runs asked for it.
+      if (!fewerRoundTrips) await cleanup();
       return { ...findings, modelVersion: findings.modelVersion ?? modelVersion };
     } catch (err) {
+      await cleanup();
       const badInput = badInputVerdict(err);
       if (badInput) return { verdict: badInput, modelVersion };
       if (workerLost(err) && session < workerSessions) {
@@ -143,12 +163,14 @@ async function analyseOnOneWorker(input: RecordingInput, timed: StageHook): Prom
       }
       log.error('file stages failed', { error: String(err) });
       return { verdict: 'failed', modelVersion };
-    } finally {
-      // Best effort: a dead worker cannot clean up, and its files go with its
-      // start-up sweep instead.
-      await files.cleanup({ workflowId }).catch(() => undefined);
     }
   }
+}
+
+/** This worker is full: not a failure, another worker takes the recording. A local activity's failure arrives unwrapped. */
+function notHere(err: unknown): undefined {
+  if (err instanceof TemporalFailure) return undefined;
+  throw err;
 }
 
 function workerLost(err: unknown): boolean {

@@ -13,6 +13,7 @@ export type StageHook = <T extends { ms: number }>(stage: Stage, run: Promise<T>
 
 /**
  * download → validate quality → (only when the recording is usable) preprocess → classify.
+ * The stage that ends them (validate with a verdict other than ok, or classify) deletes the files.
  * A stage's failure is the caller's: the workflow maps it with `badInputVerdict`
  * (workflows/failures.ts) and retries a lost worker; the evaluation counts it.
  */
@@ -28,6 +29,6 @@ export async function runFileStages(
   const evidence = { audio: { sha256: audio.sha256, bytes: audio.bytes }, quality: checked.quality };
   if (checked.verdict !== 'ok') return { ...evidence, verdict: checked.verdict };
   const features = await hook('preprocess', files.preprocess({ workflowId, pcmPath: checked.pcmPath }));
-  const scores = await hook('classify', files.classify({ featuresPath: features.featuresPath, windows: features.windows }));
+  const scores = await hook('classify', files.classify({ workflowId, featuresPath: features.featuresPath, windows: features.windows }));
   return { ...evidence, verdict: 'ok', reasons: scores.reasons, notSure: scores.notSure, modelVersion: scores.modelVersion };
 }

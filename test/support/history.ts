@@ -1,11 +1,20 @@
 import type { WorkflowHandle } from '@temporalio/client';
 
-/** The activities a run scheduled, in order, with the attempt each one started on. */
+/**
+ * The activities a run scheduled, in order, with the attempt each one started on; a local
+ * activity (run inside a workflow task, recorded as a marker) is marked `local`.
+ */
 export async function activityTrail(handle: WorkflowHandle) {
   const { events } = await handle.fetchHistory();
   const scheduled = new Map<string, string>();
-  const trail: Array<{ type: string; attempt: number }> = [];
+  const trail: Array<{ type: string; attempt: number; local?: true }> = [];
   for (const event of events ?? []) {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+    if (data) {
+      const { activity_type: type, attempt } = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; attempt: number };
+      trail.push({ type, attempt, local: true });
+    }
     const a = event.activityTaskScheduledEventAttributes;
     if (a) scheduled.set(String(event.eventId), a.activityType?.name ?? '?');
     const s = event.activityTaskStartedEventAttributes;
