@@ -8,6 +8,14 @@ import { ensureTemporalCli } from './temporal-cli.js';
 /** Runs "$0 $@" in the background and stops it on SIGTERM or when stdin closes (its parent gone). */
 const LIFELINE = 'trap \'kill "$server" 2>/dev/null\' TERM INT; "$0" "$@" & server=$!; read _; kill "$server" 2>/dev/null; wait "$server"';
 
+/**
+ * Eager dispatch (issue #13): a workflow started by a client that shares its connection with a
+ * worker gets its first task in the start's answer, and a workflow task's completion hands back
+ * the activities it scheduled on its own queue. Both skip a trip through matching. Off in the
+ * open-source server's defaults, so asked for (deploy/temporal/dynamicconfig.yaml does the same).
+ */
+const EAGER = ['system.enableEagerWorkflowStart=true', 'system.enableActivityEagerExecution=true'].flatMap((setting) => ['--dynamic-config-value', setting]);
+
 export interface DevServerOptions {
   port: number;
   uiPort: number;
@@ -34,7 +42,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (await isListening(opts.port)) return { address, uiUrl, started: false, stop: async () => undefined };
 
   const cli = await ensureTemporalCli();
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort), '--namespace', opts.namespace, '--log-level', 'error'];
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort), '--namespace', opts.namespace, '--log-level', 'error', ...EAGER];
   if (opts.dbFile) {
     await mkdir(dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);

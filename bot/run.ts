@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import type { Config } from '../app/config.js';
 import { jsonLog } from '../app/log.js';
 import type { Stack } from '../app/stack.js';
@@ -9,19 +9,23 @@ import { createForgetStarter } from './start-forget.js';
 import { createRecordingStarter } from './start-recording.js';
 import { createTapSender } from './taps.js';
 
-/** Runs the bot in the configured mode until `stop()`; its log goes to `write` as JSON lines (app/log.ts). */
-export async function startBot(config: Config, stack: Pick<Stack, 'temporalAddress' | 'store'>, write: (line: string) => void = console.error) {
+/**
+ * Runs the bot in the configured mode until `stop()`; its log goes to `write` as JSON lines (app/log.ts).
+ * Beside a worker in one process (`npm start`), pass the worker's connection: workflows are then
+ * started eagerly, their first task handed straight to that worker in the start's answer.
+ */
+export async function startBot(config: Config, stack: Pick<Stack, 'temporalAddress' | 'store'>, write: (line: string) => void = console.error, worker?: { connection: ConnectionLike }) {
   const token = config.telegram.token;
   if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
   const log = jsonLog(write);
-  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const connection = worker?.connection ?? (await Connection.connect({ address: stack.temporalAddress }));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const { taskQueue } = config.temporal;
   const bot = createBot({
     token,
     apiRoot: config.telegram.apiRoot,
     store: stack.store,
-    startRecording: createRecordingStarter(client, stack.store, taskQueue),
+    startRecording: createRecordingStarter(client, stack.store, taskQueue, { eager: worker !== undefined }),
     sendTap: createTapSender(client),
     startForget: createForgetStarter(client, taskQueue),
     limits: config.limits,
@@ -44,7 +48,8 @@ export async function startBot(config: Config, stack: Pick<Stack, 'temporalAddre
       stopping.abort();
       server?.close();
       await Promise.all([done.catch(() => undefined), menu]);
-      await connection.close();
+      // The worker's connection is the worker's to close.
+      if (!worker) await connection.close();
     },
   };
 }

@@ -15,7 +15,7 @@ runCommand('start', async ({ defer }) => {
   const stack = await startStack(config);
   defer(stack.close);
   const worker = await startWorkerFor({ defer }, config, stack);
-  const bot = config.telegram.token ? await startBot(config, stack) : undefined;
+  const bot = config.telegram.token ? await startBot(config, stack, console.error, worker) : undefined;
   if (bot) defer(bot.stop);
 
   console.error(

@@ -12,7 +12,7 @@ import type { Reason } from '../workflows/types.js';
 import { scratch, synthesize } from './support/audio.js';
 import { VOICE_NOTE_ARGS } from '../audio/voice-note.js';
 import { privateChat } from './support/bot.js';
-import { MODEL_DIR, modelAbstainingBelow, TABLES } from './support/harness.js';
+import { MODEL_DIR, modelAbstainingBelow, storedAnalyses, TABLES } from './support/harness.js';
 import { acceptedUpdates, activityTrail } from './support/history.js';
 import { startPipeline } from './support/pipeline.js';
 import { telegramTestbed } from './support/testbed.js';
@@ -56,8 +56,7 @@ const edited = (chatId: number, messageId: number, versions: number) => bed.api.
 /** The bot's `n`-th message in a chat (1-based), once it is there. */
 const nth = (chatId: number, n: number) => bed.api.waitFor(() => bed.api.messages(chatId)[n - 1], 15_000);
 
-const analysisRow = async (chatId: number, messageId: number) =>
-  (await bed.db.pool.query('SELECT * FROM analyses WHERE workflow_id = $1', [recordingWorkflowId(chatId, messageId)])).rows[0];
+const analysisRow = async (chatId: number, messageId: number) => (await storedAnalyses(bed.db.pool, 'workflow_id = $1', [recordingWorkflowId(chatId, messageId)]))[0];
 const modelReasons = (row: { probabilities: Record<string, number> }): Reason[] =>
   Object.entries(row.probabilities)
     .map(([label, probability]) => ({ label, probability }))

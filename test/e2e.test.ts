@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordingWorkflowId } from '../workflows/ids.js';
 import { privateChat, testBot, TOKEN, uniqueQueue } from './support/bot.js';
-import { startTestWorker } from './support/harness.js';
+import { startTestWorker, storedAnalyses } from './support/harness.js';
 import { activityTrail } from './support/history.js';
 import { telegramTestbed } from './support/testbed.js';
 import { spawnWorkerProcess } from './support/worker-process.js';
@@ -23,7 +23,7 @@ async function pipeline(name: string, opts: { bots?: number } = {}) {
 }
 
 const answered = (chatId: number) => () => bed.api.messages(chatId).find((m) => /(reason|seed)-v\d/.test(m.text ?? '') && !/Listening/.test(m.text ?? ''));
-const rowsFor = async (chatId: number) => (await bed.db.pool.query('SELECT * FROM analyses WHERE chat_id = $1', [chatId])).rows;
+const rowsFor = (chatId: number) => storedAnalyses(bed.db.pool, 'chat_id = $1', [chatId]);
 
 describe('a voice message through Telegram, the bot, Temporal and PostgreSQL', () => {
   it('says it is listening, then edits that message into the answer with probabilities and the model version', async () => {

@@ -10,6 +10,7 @@ import { recordingWorkflowId } from '../workflows/ids.js';
 import { CRY_WAV, scratch } from './support/audio.js';
 import { privateChat } from './support/bot.js';
 import { startPipeline } from './support/pipeline.js';
+import { storedAnalyses } from './support/harness.js';
 import { telegramTestbed } from './support/testbed.js';
 import type { ChatRef } from './telegram/bot-api-server.js';
 
@@ -70,8 +71,8 @@ describe('what counts as a recording', () => {
     } as unknown as Omit<Update, 'update_id'>);
     const answer = await bed.api.waitFor(() => bed.api.messages(chat.id).find((m) => m.edits.length >= 2), 30_000);
     expect(answer.text).toContain(en.notDiagnosis);
-    const { rows } = await bed.db.pool.query('SELECT verdict FROM analyses WHERE workflow_id = $1', [recordingWorkflowId(chat.id, update.message!.message_id)]);
-    expect(rows).toEqual([{ verdict: 'ok' }]);
+    const rows = await storedAnalyses(bed.db.pool, 'workflow_id = $1', [recordingWorkflowId(chat.id, update.message!.message_id)]);
+    expect(rows.map((r) => r.verdict)).toEqual(['ok']);
   });
 });
 

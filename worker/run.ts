@@ -35,7 +35,7 @@ export async function startWorker(config: Config, stack: Pick<Stack, 'temporalAd
     await connection.close();
     await model.close();
   });
-  return { model, workerTaskQueue: worker.workerTaskQueue, done, shutdown: worker.shutdown };
+  return { model, workerTaskQueue: worker.workerTaskQueue, connection, done, shutdown: worker.shutdown };
 }
 
 async function sweepStale(workDir: string): Promise<void> {

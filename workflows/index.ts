@@ -1,2 +1,2 @@
-export { analyseRecording } from './recording.js';
+export { analyseRecording, listeningSentUpdate } from './recording.js';
 export { forgetChat, keepDonation } from './privacy.js';

@@ -1,4 +1,4 @@
-import { ActivityFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, TemporalFailure, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, defineUpdate, log, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, TemporalFailure, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { FileActivities } from '../activities/files.js';
 import { converse, openingView } from './conversation.js';
 import { donationWorkflowId, recordingWorkflowId } from './ids.js';
@@ -17,6 +17,13 @@ export const CONVERSATION_PATCH = 'conversation-after-answer';
  * last file stage cleans up after itself, and the answer and the row are written at once.
  */
 export const FEWER_ROUND_TRIPS_PATCH = 'answer-in-fewer-round-trips';
+
+/**
+ * Completes once "listening…" went out (or was given up on). The bot waits for it before
+ * starting the chat's next recording, so that a family's messages are acknowledged, and so
+ * answered, in the order they were sent while the recordings themselves are analysed at once.
+ */
+export const listeningSentUpdate = defineUpdate<void>('listeningSent');
 
 /** The bounds on the file stages' worker unless the input sets others. */
 const WORKER_BOUNDS: Required<WorkerBounds> = {
@@ -51,6 +58,7 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
     source.kind === 'telegram'
       ? bestEffort('acknowledge', timed('acknowledge', telegram.acknowledge({ chatId: source.chatId, replyTo: source.messageId, languageCode: source.languageCode })))
       : undefined;
+  setHandler(listeningSentUpdate, async () => void (await acknowledging));
   // Older runs waited for the "listening…" message before the download.
   const early = fewerRoundTrips ? undefined : await acknowledging;
 

@@ -25,6 +25,17 @@ export async function testDatabase() {
   return { pool, store: createStore(pool), reset: () => pool.query(`TRUNCATE ${TABLES.join(', ')}`).then(() => undefined) };
 }
 
+/**
+ * The analyses rows of `where` (a condition on `params`), once there are `count`: the row is
+ * written beside the answer (workflows/recording.ts), so it may come a moment after the parent sees it.
+ */
+export async function storedAnalyses(pool: pg.Pool, where: string, params: unknown[], count = 1) {
+  for (const deadline = Date.now() + 15_000; ; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    const { rows } = await pool.query(`SELECT * FROM analyses WHERE ${where}`, params);
+    if (rows.length >= count || Date.now() > deadline) return rows;
+  }
+}
+
 export async function temporalClient() {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   return { client: new Client({ connection }), close: () => connection.close() };

@@ -1,4 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { listeningSentUpdate } from '../../workflows/index.js';
 
 /**
  * The activities a run scheduled, in order, with the attempt each one started on; a local
@@ -23,12 +24,12 @@ export async function activityTrail(handle: WorkflowHandle) {
   return trail;
 }
 
-/** The updates a run accepted, in order, with their arguments as sent. */
+/** The updates a run accepted from the parent's taps, in order, with their arguments as sent (the bot's own `listeningSent` left out). */
 export async function acceptedUpdates(handle: WorkflowHandle) {
   const { events } = await handle.fetchHistory();
   return (events ?? []).flatMap((event) => {
     const input = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
-    if (!input) return [];
+    if (!input || input.name === listeningSentUpdate.name) return [];
     const args = (input.args?.payloads ?? []).map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8')) as unknown);
     return [{ name: input.name ?? '?', args }];
   });

@@ -30,7 +30,7 @@ export async function startLocalPipeline({ token, databaseUrl, env = {} }: { tok
   await migrate(pool);
   const stack = { temporalAddress: temporal.address, store: createStore(pool) };
   const worker = await startWorker(config, stack);
-  const bot = await startBot(config, stack, () => undefined);
+  const bot = await startBot(config, stack, () => undefined, worker);
   const connection = await Connection.connect({ address: temporal.address });
   return {
     api,
