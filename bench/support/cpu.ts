@@ -24,7 +24,11 @@ export function treeCpuSeconds(roots: number[]): number {
   const inTree = new Set(roots);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const s of stats) if (!inTree.has(s.pid) && inTree.has(s.ppid)) (inTree.add(s.pid), (grew = true));
+    for (const s of stats) {
+      if (inTree.has(s.pid) || !inTree.has(s.ppid)) continue;
+      inTree.add(s.pid);
+      grew = true;
+    }
   }
   return stats.filter((s) => inTree.has(s.pid)).reduce((sum, s) => sum + s.cpu, 0);
 }
