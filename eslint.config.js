@@ -26,7 +26,7 @@ const OUTSIDE_THE_SANDBOX = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', '.data/', 'training/.venv/', 'bench/peers/seed/.venv/', 'training/evalreport/.venv/', 'test/artifacts/', 'scratch/'] },
+  { ignores: ['node_modules/', '.tools/', '.data/', 'training/.venv/', 'bench/peers/seed/.venv/', 'training/evalreport/.venv/', 'test/artifacts/', 'scratch/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,6 +3,7 @@ import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { decodeAudio, DecodeError } from '../audio/decode.js';
 import { gateVerdict, judgeQuality, measureQuality, qualityIssues, type QualityVerdict } from '../audio/quality.js';
+import { Spectrogram } from '../audio/spectrogram.js';
 import type { ReasonModel } from '../models/reason-model.js';
 import type { Reason, RecordingSource } from '../workflows/types.js';
 import type { Telegram } from '../telegram/client.js';
@@ -73,10 +74,12 @@ export function createFileActivities({ workDir, model, telegram, limits, finishe
         return { verdict: 'corrupt' as const, ms: elapsed(started) };
       }
       let verdict: QualityVerdict = judgeQuality(measured);
-      if (verdict === 'ok') {
+      // One log-mel pass serves the cry detector here and the reason model in `preprocess`.
+      const spectrogram = verdict === 'ok' ? model.spectrogram(samples) : undefined;
+      if (spectrogram) {
         // Clipped or noisy recordings are listened to as well: a cry heard through them is answered.
         const detector = model.cryDetector;
-        const cry = await detector.score(samples);
+        const cry = await detector.score(samples, spectrogram);
         measured.cryScore = cry.score;
         measured.cryThreshold = detector.manifest.threshold;
         measured.cryDetector = detector.manifest.version;
@@ -89,14 +92,18 @@ export function createFileActivities({ workDir, model, telegram, limits, finishe
         return { verdict, quality: measured, ms: elapsed(started) };
       }
       const pcmPath = join(folderOf(workflowId), 'pcm.f32');
+      const spectrogramPath = join(folderOf(workflowId), 'spectrogram.bin');
       await writeFile(pcmPath, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
-      return { verdict, quality: measured, pcmPath, ms: elapsed(started) };
+      await writeFile(spectrogramPath, spectrogram!.encode());
+      return { verdict, quality: measured, pcmPath, spectrogramPath, ms: elapsed(started) };
     },
 
-    async preprocess({ workflowId, pcmPath }: { workflowId: string; pcmPath: string }) {
+    /** `spectrogramPath` from `validate`; runs from before it computed the spectrogram once leave it out. */
+    async preprocess({ workflowId, pcmPath, spectrogramPath }: { workflowId: string; pcmPath: string; spectrogramPath?: string }) {
       const started = performance.now();
       const samples = await readFloats(pcmPath);
-      const batch = model.features(samples);
+      const spectrogram = spectrogramPath ? Spectrogram.decode(new Uint8Array(await readFile(spectrogramPath))) : undefined;
+      const batch = model.features(samples, spectrogram);
       const featuresPath = join(folderOf(workflowId), 'features.f32');
       await writeFile(featuresPath, new Uint8Array(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength));
       return { featuresPath, windows: batch.count, ms: elapsed(started) };

@@ -1,10 +1,8 @@
-import meydaModule from 'meyda';
 import { LogMel, type LogMelParams } from './logmel.js';
+import { Spectral } from './spectral.js';
+import { Spectrogram } from './spectrogram.js';
 import { meanOf, std } from './stats.js';
-import { cutWindows, type WindowPlan } from './windows.js';
-
-type MeydaApi = typeof meydaModule.default;
-const Meyda: MeydaApi = (meydaModule as unknown as { default?: MeydaApi }).default ?? (meydaModule as unknown as MeydaApi);
+import { planWindows, type WindowPlan } from './windows.js';
 
 /**
  * Front end of the cry detector (the quality gate). One band for training and
@@ -48,20 +46,20 @@ export interface GateFeatureBatch {
  * frame-to-frame change (cries are loud, harmonic and strongly modulated);
  * the spread of frame energy; and mean/std of meyda's spectral flatness,
  * centroid, roll-off (both as fractions of the band) and zero-crossing rate.
+ * `spectrogram` (of these samples, `Spectrogram.of`) saves the log-mel pass when the reason model shares it.
  */
-export function gateFeatures(samples: Float32Array, spec: GateFeatureSpec, logMel = new LogMel(spec.logMel)): GateFeatureBatch {
+export function gateFeatures(samples: Float32Array, spec: GateFeatureSpec, logMel = new LogMel(spec.logMel), spectrogram?: Spectrogram): GateFeatureBatch {
   const { sampleRate, nMels, frames } = spec.logMel;
-  // Remove the recording's DC offset first: a constant bias would be the loudest
-  // "bin" of every window and push the cry's bands down the dB scale.
-  let dc = 0;
-  for (const x of samples) dc += x;
-  dc /= Math.max(1, samples.length);
-  const centred = dc === 0 ? samples : samples.map((x) => x - dc);
-  const windows = cutWindows(centred, sampleRate, spec.windows);
+  const whole = spectrogram ?? Spectrogram.of(samples, logMel);
+  whole.check(samples.length, spec.logMel);
+  const { dc } = whole;
+  const { starts, size } = planWindows(samples.length, sampleRate, spec.windows);
+  const spectral = new Spectral(spec.meyda.frame, sampleRate);
+  const window = new Float32Array(size);
   const dims = 3 * nMels + 1 + 2 * MEYDA_FEATURES.length;
-  const data = new Float32Array(windows.length * dims);
-  windows.forEach((window, w) => {
-    const mel = logMel.compute(window);
+  const data = new Float32Array(starts.length * dims);
+  starts.forEach((start, w) => {
+    const mel = whole.window(samples, logMel, start, size, frames);
     const out = data.subarray(w * dims, (w + 1) * dims);
     const frameEnergy = new Float64Array(frames).fill(-Infinity);
     for (let m = 0; m < nMels; m++) {
@@ -83,29 +81,28 @@ export function gateFeatures(samples: Float32Array, spec: GateFeatureSpec, logMe
       out[2 * nMels + m] = delta / (frames - 1) / 80;
     }
     out[3 * nMels] = std(frameEnergy) / 80;
-    const descriptors = meydaDescriptors(window, sampleRate, spec.meyda);
+    // The window as cut out: less the DC offset (rounded to float32 on the way in), zero-padded.
+    const real = Math.max(0, Math.min(size, samples.length - start));
+    for (let i = 0; i < real; i++) window[i] = (samples[start + i] as number) - dc;
+    window.fill(0, real);
+    const descriptors = spectralDescriptors(window, spectral, spec.meyda.hop);
     MEYDA_FEATURES.forEach((_, k) => {
       const values = descriptors[k] as number[];
       out[3 * nMels + 1 + 2 * k] = meanOf(values);
       out[3 * nMels + 2 + 2 * k] = std(values);
     });
   });
-  return { data, count: windows.length, dims };
+  return { data, count: starts.length, dims };
 }
 
-function meydaDescriptors(window: Float32Array, sampleRate: number, { frame, hop }: GateFeatureSpec['meyda']): number[][] {
-  Meyda.bufferSize = frame;
-  Meyda.sampleRate = sampleRate;
+/** Per descriptor (`MEYDA_FEATURES` order) its value in every frame of the window that is not digital silence. */
+function spectralDescriptors(window: Float32Array, spectral: Spectral, hop: number): number[][] {
+  const { frame, sampleRate } = spectral;
   const bins = frame / 2;
   const out: number[][] = MEYDA_FEATURES.map(() => []);
-  const buffer = new Float32Array(frame);
   for (let start = 0; start + frame <= window.length; start += hop) {
-    buffer.set(window.subarray(start, start + frame));
-    let energy = 0;
-    for (const x of buffer) energy += x * x;
     // Digital silence (padding) has no spectrum to describe.
-    if (energy < 1e-10 * frame) continue;
-    const f = Meyda.extract([...MEYDA_FEATURES], buffer) as Record<(typeof MEYDA_FEATURES)[number], number> | null;
+    const f = spectral.describe(window, start, 1e-10 * frame);
     if (!f) continue;
     const values = [f.spectralFlatness, f.spectralCentroid / bins, f.spectralRolloff / (sampleRate / 2), f.zcr / frame];
     values.forEach((v, k) => out[k]!.push(Number.isFinite(v) ? v : 0));

@@ -13,69 +13,123 @@ export interface LogMelParams {
 }
 
 /**
+ * Where a frame reads its samples: `samples[from … to)` minus the recording's DC offset `dc`
+ * (rounded to float32, as `withoutDc` stores it), zero elsewhere — a whole recording, or a
+ * window cut from it and zero-padded, without copying it.
+ */
+export interface Clip {
+  samples: Float32Array;
+  dc: number;
+  from: number;
+  to: number;
+}
+
+/**
  * Log-mel spectrogram with librosa's conventions (periodic Hann window,
  * zero-padded centred frames, Slaney mel scale and area normalisation,
  * power in dB relative to the loudest bin, floored `topDb` below it).
- * Training dumps its features through this very function, so the model
+ * Training dumps its features through this very class, so the model
  * sees the same numbers in training and in production by construction.
- * Returns `nMels × frames` values, mel-major; missing frames are zero-padded audio.
- * `frames` defaults to the parameters' window length; the reason model passes a
- * whole recording's frame count instead, so its dB scale is the recording's.
+ * `compute` returns `nMels × frames` values, mel-major; missing frames are zero-padded audio.
+ * `frames` defaults to the parameters' window length. The front ends that share one
+ * pass (audio/spectrogram.ts) take the linear mel power (`melPower`, `melFrame`)
+ * and choose their own dB reference (`powerLevels`, `levelsToDb`).
  */
 export class LogMel {
   private readonly fft: FFT;
   private readonly window: Float64Array;
-  private readonly filters: MelFilter[];
+  private readonly bank: MelBank;
   private readonly bins: number;
+  // Scratch buffers, reused frame after frame (one LogMel serves one thread).
+  private readonly frame: Float64Array;
+  private readonly spectrum: number[];
+  private readonly power: Float64Array;
 
   constructor(readonly params: LogMelParams) {
     this.fft = new FFT(params.nFft);
     this.bins = params.nFft / 2 + 1;
     this.window = hannPeriodic(params.nFft);
-    this.filters = slaneyMelFilters(params);
+    this.bank = melBank(slaneyMelFilters(params));
+    this.frame = new Float64Array(params.nFft);
+    this.spectrum = this.fft.createComplexArray() as number[];
+    this.power = new Float64Array(this.bins);
   }
 
   compute(samples: Float32Array, frames: number = this.params.frames): Float32Array {
-    const { nFft, hopLength, nMels, topDb } = this.params;
-    const half = nFft / 2;
-    const frame = new Array<number>(nFft);
-    const spectrum = this.fft.createComplexArray() as number[];
-    const power = new Float64Array(this.bins);
-    const mel = new Float64Array(nMels * frames);
-    for (let t = 0; t < frames; t++) {
-      const start = t * hopLength - half;
-      for (let i = 0; i < nFft; i++) {
-        const j = start + i;
-        frame[i] = j >= 0 && j < samples.length ? (samples[j] as number) * (this.window[i] as number) : 0;
-      }
-      this.fft.realTransform(spectrum, frame);
-      for (let k = 0; k < this.bins; k++) {
-        const re = spectrum[2 * k] as number;
-        const im = spectrum[2 * k + 1] as number;
-        power[k] = re * re + im * im;
-      }
-      for (let m = 0; m < nMels; m++) {
-        const { from, weights } = this.filters[m] as MelFilter;
-        let sum = 0;
-        for (let k = 0; k < weights.length; k++) sum += (weights[k] as number) * (power[from + k] as number);
-        mel[m * frames + t] = sum;
-      }
+    return powerToDb(this.melPower({ samples, dc: 0, from: 0, to: samples.length }, frames), this.params.topDb);
+  }
+
+  /** Linear mel power of `frames` frames centred every hop from the clip's start, `nMels × frames` mel-major. */
+  melPower(clip: Clip, frames: number): Float64Array {
+    const mel = new Float64Array(this.params.nMels * frames);
+    for (let t = 0; t < frames; t++) this.melFrame(clip, clip.from + t * this.params.hopLength, mel, t, frames);
+    return mel;
+  }
+
+  /** Mel power of the frame centred on sample `centre` of the clip's recording, into `out[m * stride + at]`. */
+  melFrame(clip: Clip, centre: number, out: Float64Array, at: number, stride: number): void {
+    const { nFft, nMels } = this.params;
+    const { frame, spectrum, power, window } = this;
+    const { samples, dc } = clip;
+    const start = centre - nFft / 2;
+    const lo = Math.max(0, clip.from - start);
+    const hi = Math.min(nFft, Math.min(clip.to, samples.length) - start);
+    if (hi <= lo) {
+      // All padding: the transform of zeros is zeros.
+      for (let m = 0; m < nMels; m++) out[m * stride + at] = 0;
+      return;
     }
-    return powerToDb(mel, topDb);
+    for (let i = 0; i < lo; i++) frame[i] = 0;
+    for (let i = lo; i < hi; i++) frame[i] = Math.fround((samples[start + i] as number) - dc) * (window[i] as number);
+    for (let i = hi; i < nFft; i++) frame[i] = 0;
+    this.fft.realTransform(spectrum, frame);
+    for (let k = 0; k < this.bins; k++) {
+      const re = spectrum[2 * k] as number;
+      const im = spectrum[2 * k + 1] as number;
+      power[k] = re * re + im * im;
+    }
+    const { first, offsets, weights } = this.bank;
+    for (let m = 0; m < nMels; m++) {
+      const base = (first[m] as number) - (offsets[m] as number);
+      let sum = 0;
+      for (let w = offsets[m] as number, end = offsets[m + 1] as number; w < end; w++) sum += (weights[w] as number) * (power[base + w] as number);
+      out[m * stride + at] = sum;
+    }
   }
 }
 
 const AMIN = 1e-10;
 
-function powerToDb(power: Float64Array, topDb: number): Float32Array {
-  let ref = AMIN;
-  for (const p of power) if (p > ref) ref = p;
-  const refDb = 10 * Math.log10(ref);
-  const out = new Float32Array(power.length);
-  for (let i = 0; i < power.length; i++) {
-    out[i] = Math.max(10 * Math.log10(Math.max(AMIN, power[i] as number)) - refDb, -topDb);
-  }
+/** Power in dB below the loudest value, floored `topDb` below it; float32 like the features. */
+export function powerToDb(power: Float64Array, topDb: number): Float32Array {
+  return levelsToDb(powerLevels(power), loudest(power), topDb);
+}
+
+/** 10 · log10(power), floored at the smallest power told apart (`AMIN`): the dB image before its reference. */
+export function powerLevels(power: Float64Array): Float64Array {
+  const levels = new Float64Array(power.length);
+  for (let i = 0; i < power.length; i++) levels[i] = powerLevel(power[i] as number);
+  return levels;
+}
+
+/** One power in dB (re 1), floored at `AMIN`. */
+export function powerLevel(power: number): number {
+  return 10 * Math.log10(Math.max(AMIN, power));
+}
+
+/** `levels` in dB below the power `ref`, floored `topDb` below it, in float32. */
+export function levelsToDb(levels: Float64Array, ref: number, topDb: number): Float32Array {
+  const refDb = powerLevel(ref);
+  const out = new Float32Array(levels.length);
+  for (let i = 0; i < levels.length; i++) out[i] = Math.max((levels[i] as number) - refDb, -topDb);
   return out;
+}
+
+/** The largest of `power` (at least `AMIN`): the 0 dB reference. */
+export function loudest(power: ArrayLike<number>): number {
+  let ref = AMIN;
+  for (let i = 0; i < power.length; i++) if ((power[i] as number) > ref) ref = power[i] as number;
+  return ref;
 }
 
 function hannPeriodic(n: number): Float64Array {
@@ -117,4 +171,19 @@ function slaneyMelFilters({ sampleRate, nFft, nMels, fMin, fMax }: LogMelParams)
     const to = filter.findLastIndex((w) => w > 0) + 1;
     return { from, weights: Float64Array.from(filter.slice(from, Math.max(from, to))) };
   });
+}
+
+/** The filters packed into flat arrays (filter m: weights[offsets[m] … offsets[m+1]) on bins first[m] …), the hot loop's layout. */
+interface MelBank {
+  first: Int32Array;
+  offsets: Int32Array;
+  weights: Float64Array;
+}
+
+function melBank(filters: MelFilter[]): MelBank {
+  const offsets = new Int32Array(filters.length + 1);
+  filters.forEach((f, m) => (offsets[m + 1] = (offsets[m] as number) + f.weights.length));
+  const weights = new Float64Array(offsets[filters.length] as number);
+  filters.forEach((f, m) => weights.set(f.weights, offsets[m]));
+  return { first: Int32Array.from(filters, (f) => f.from), offsets, weights };
 }

@@ -3,8 +3,8 @@
  * Kawahara 2002: cumulative-mean-normalised difference, absolute threshold,
  * parabolic interpolation). Cry research ties pain to higher, more unstable
  * pitch; at 8 kHz a baby's F0 (≈ 250–700 Hz, up to ~1.2 kHz when hyperphonated)
- * sits well inside the band. Hand-written because it is forty lines and has to
- * run identically in the worker and in the training dump.
+ * sits well inside the band. Hand-written because it has to run identically in
+ * the worker and in the training dump.
  */
 export interface PitchParams {
   /** Lowest and highest F0 searched, Hz. */
@@ -25,46 +25,161 @@ export interface PitchTrack {
   clarity: Float32Array;
 }
 
-/** Frame `t` is centred on sample `t * hop`, like a centred log-mel frame. */
-export function trackPitch(samples: Float32Array, sampleRate: number, frames: number, p: PitchParams): PitchTrack {
+/**
+ * Frame `t` is centred on sample `t * hop`, like a centred log-mel frame; frames whose span
+ * (`frame + maxLag + 2` samples) leaves the recording stay unvoiced, and so do frames `wanted`
+ * leaves out (0): their pitch is not computed, nor the blocks only they read.
+ *
+ * The difference function d_t(lag) = Σ_{i < frame} (x[s_t + i] − x[s_t + i + lag])² is not summed
+ * frame by frame (frames overlap ~3×, which made YIN the front end's hot spot): per lag, the squared
+ * differences are summed once per hop-long block aligned on the frame starts, and once over each
+ * block's first `frame mod hop` samples (its head); a frame's d(lag) is then its whole blocks plus
+ * the head of the next. Adding a few sums of non-negative terms keeps the direct sum's accuracy
+ * (a difference of prefix sums would cancel catastrophically in quiet frames after loud ones).
+ * Blocks are summed as the frames advance, into a ring of the last `whole + 1`.
+ */
+export function trackPitch(samples: Float32Array, sampleRate: number, frames: number, p: PitchParams, wanted?: Uint8Array): PitchTrack {
   const minLag = Math.max(2, Math.floor(sampleRate / p.fMax));
   const maxLag = Math.ceil(sampleRate / p.fMin);
   const span = p.frame + maxLag + 2;
+  const lead = Math.floor(span / 2);
   const f0 = new Float32Array(frames);
   const clarity = new Float32Array(frames);
-  const d = new Float64Array(maxLag + 2);
-  for (let t = 0; t < frames; t++) {
-    const start = t * p.hop - Math.floor(span / 2);
-    if (start < 0 || start + span > samples.length) continue;
-    d[0] = 0;
-    for (let lag = 1; lag <= maxLag + 1; lag++) {
-      let sum = 0;
-      for (let i = 0; i < p.frame; i++) {
-        const diff = (samples[start + i] as number) - (samples[start + i + lag] as number);
-        sum += diff * diff;
-      }
-      d[lag] = sum;
-    }
-    // Cumulative-mean normalisation: d'(lag) = d(lag) · lag / Σ_{j≤lag} d(j).
-    let running = 0;
-    let best = -1;
-    for (let lag = 1; lag <= maxLag + 1; lag++) {
-      running += d[lag] as number;
-      d[lag] = running > 0 ? ((d[lag] as number) * lag) / running : 1;
-    }
-    for (let lag = minLag; lag <= maxLag; lag++) {
-      if ((d[lag] as number) < p.threshold) {
-        while (lag + 1 <= maxLag && (d[lag + 1] as number) < (d[lag] as number)) lag++;
-        best = lag;
-        break;
-      }
-    }
+  const first = Math.ceil(lead / p.hop);
+  const last = Math.min(frames - 1, Math.floor((samples.length - span + lead) / p.hop));
+  // No lag to search, or no frame inside the recording: nothing is voiced.
+  if (last < first || maxLag < minLag) return { f0, clarity };
+
+  const lags = maxLag + 1;
+  const whole = Math.floor(p.frame / p.hop);
+  const head = p.frame - whole * p.hop;
+  const ring = new BlockRing(whole + 1, lags);
+  const origin = first * p.hop - lead;
+  const end = (last - first) * p.hop + origin + p.frame;
+  // Frames from `first + k − whole` to `first + k` read block k; `readers` counts the wanted ones.
+  let readers = 0;
+  const isWanted = (t: number) => (t >= first && t <= last && (!wanted || wanted[t]) ? 1 : 0);
+  const d = new Float64Array(lags + 1);
+  for (let k = 0; k <= last - first + whole; k++) {
+    readers += isWanted(first + k) - isWanted(first + k - whole - 1);
+    const from = origin + k * p.hop;
+    if (readers > 0) ring.sum(k, samples, from, from + head, Math.min(from + p.hop, end));
+    // Block k completes the frame that starts `whole` blocks earlier.
+    const t = first + k - whole;
+    if (!isWanted(t)) continue;
+    ring.difference(k - whole, whole, d);
+    normalise(d, lags);
+    const best = firstDip(d, minLag, maxLag, p.threshold);
     if (best < 0) continue;
-    const [a, b, c] = [d[best - 1] as number, d[best] as number, d[best + 1] as number];
+    const a = d[best - 1] as number;
+    const b = d[best] as number;
+    const c = d[best + 1] as number;
     const denom = a - 2 * b + c;
     const shift = denom > 0 ? Math.max(-1, Math.min(1, (0.5 * (a - c)) / denom)) : 0;
     f0[t] = sampleRate / (best + shift);
     clarity[t] = Math.max(0, 1 - b);
   }
   return { f0, clarity };
+}
+
+/** Cumulative-mean normalisation in place: d'(lag) = d(lag) · lag / Σ_{j≤lag} d(j) (1 while the sum is 0). */
+function normalise(d: Float64Array, lags: number): void {
+  let running = 0;
+  for (let lag = 1; lag <= lags; lag++) {
+    running += d[lag] as number;
+    d[lag] = running > 0 ? ((d[lag] as number) * lag) / running : 1;
+  }
+}
+
+/** YIN's absolute threshold: the first lag whose d' dips below it, walked down to the dip's bottom; −1 when none does. */
+function firstDip(d: Float64Array, minLag: number, maxLag: number, threshold: number): number {
+  for (let lag = minLag; lag <= maxLag; lag++) {
+    if ((d[lag] as number) < threshold) {
+      while (lag + 1 <= maxLag && (d[lag + 1] as number) < (d[lag] as number)) lag++;
+      return lag;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Per block and lag 1 … lags: Σ (x[j] − x[j + lag])² over the block (`whole`) and over its head
+ * (`heads`), for the last `size` blocks. Rows hold at least four lags (see `sum`).
+ */
+class BlockRing {
+  private readonly width: number;
+  private readonly whole: Float64Array;
+  private readonly heads: Float64Array;
+
+  constructor(
+    private readonly size: number,
+    private readonly lags: number,
+  ) {
+    this.width = Math.max(4, lags);
+    this.whole = new Float64Array(size * this.width);
+    this.heads = new Float64Array(size * this.width);
+  }
+
+  /** d(lag) of the frame that starts with block k: its `count` whole blocks, then the next block's head, added in that order. */
+  difference(k: number, count: number, d: Float64Array): void {
+    const { lags, size, width, whole, heads } = this;
+    d.fill(0);
+    for (let b = 0; b < count; b++) {
+      const row = ((k + b) % size) * width - 1;
+      for (let lag = 1; lag <= lags; lag++) d[lag] = (d[lag] as number) + (whole[row + lag] as number);
+    }
+    const row = ((k + count) % size) * width - 1;
+    for (let lag = 1; lag <= lags; lag++) d[lag] = (d[lag] as number) + (heads[row + lag] as number);
+  }
+
+  /**
+   * Sums block k, `x[from … to)`, its head ending at `mid` (`to` may cut the block short, down to
+   * its head), reading x up to index `to − 1 + max(lags, 4)`.
+   */
+  sum(k: number, x: Float32Array, from: number, mid: number, to: number): void {
+    const { lags, width, whole, heads } = this;
+    const row = (k % this.size) * width - 1;
+    if (to <= from) {
+      heads.fill(0, row + 1, row + 1 + width);
+      return;
+    }
+    // Four lags at a time: four independent running sums keep the adder busy (each sum's additions
+    // wait on each other, and each still adds in sample order); x[j + lag + 1 … 3] are carried over
+    // from the previous sample instead of loaded again. When `lags` is not a multiple of four the
+    // last four overlap the group before (a lag summed twice gets the same sum twice).
+    for (let group = 1; group <= lags; group += 4) {
+      const lag = Math.min(group, Math.max(1, lags - 3));
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let a0 = x[from + lag] as number;
+      let a1 = x[from + lag + 1] as number;
+      let a2 = x[from + lag + 2] as number;
+      let j = from;
+      for (let stop = mid; ; stop = to) {
+        for (; j < stop; j++) {
+          const v = x[j] as number;
+          const a3 = x[j + lag + 3] as number;
+          const d0 = v - a0;
+          const d1 = v - a1;
+          const d2 = v - a2;
+          const d3 = v - a3;
+          s0 += d0 * d0;
+          s1 += d1 * d1;
+          s2 += d2 * d2;
+          s3 += d3 * d3;
+          a0 = a1;
+          a1 = a2;
+          a2 = a3;
+        }
+        const out = stop === mid ? heads : whole;
+        out[row + lag] = s0;
+        out[row + lag + 1] = s1;
+        out[row + lag + 2] = s2;
+        out[row + lag + 3] = s3;
+        if (stop === to) break;
+      }
+    }
+  }
 }

@@ -1,9 +1,4 @@
-import meydaModule from 'meyda';
-
-// meyda is CommonJS with ES-module typings: Node hands us the object itself,
-// while TypeScript expects it under `.default`. Accept either.
-type MeydaApi = typeof meydaModule.default;
-const Meyda: MeydaApi = (meydaModule as unknown as { default?: MeydaApi }).default ?? (meydaModule as unknown as MeydaApi);
+import { Spectral } from './spectral.js';
 
 /** What the quality gate measured; persisted with every analysis. */
 export interface QualityMetrics {
@@ -112,7 +107,7 @@ function percentile<T>(sorted: T[], q: number): T | undefined {
 }
 
 /**
- * Simple, explainable checks on decoded audio (frame features from meyda). The noise measure
+ * Simple, explainable checks on decoded audio (meyda's frame features, audio/spectral.ts). The noise measure
  * `snrDb` is the 90th minus the 10th percentile of the 1024-sample frame levels: a cry has pauses
  * (breaths) where the background shows, so a clean cry measures 15–45 dB and one drowned in
  * continuous noise a few dB. Thresholds and their measurement: training/reports/quality-gate.md.
@@ -133,15 +128,14 @@ export function measureQuality(samples: Float32Array, sampleRate: number): Quali
   const n = Math.max(1, samples.length);
   const dcOffset = sum / n;
 
-  Meyda.bufferSize = FRAME;
-  Meyda.sampleRate = sampleRate;
+  const spectral = new Spectral(FRAME, sampleRate);
   const frames: Array<{ db: number; flatness: number }> = [];
   const frame = new Float32Array(FRAME);
   for (let start = 0; start + FRAME <= samples.length; start += FRAME) {
     // Remove the recording's DC offset so that a constant bias does not read as sound.
     for (let i = 0; i < FRAME; i++) frame[i] = (samples[start + i] as number) - dcOffset;
-    const features = Meyda.extract(['rms', 'spectralFlatness'], frame) as { rms: number; spectralFlatness: number } | null;
-    if (features) frames.push({ db: toDbfs(features.rms), flatness: Number.isFinite(features.spectralFlatness) ? features.spectralFlatness : 0 });
+    const { rms, spectralFlatness } = spectral.describe(frame, 0)!;
+    frames.push({ db: toDbfs(rms), flatness: Number.isFinite(spectralFlatness) ? spectralFlatness : 0 });
   }
   const loudestFrameDbfs = frames.reduce((max, f) => Math.max(max, f.db), -200);
   const threshold = Math.max(NOISE_FLOOR_DBFS, loudestFrameDbfs - ACTIVE_RANGE_DB);

@@ -22,11 +22,17 @@ export function windowStarts(length: number, size: number, hop: number, maxWindo
   return starts;
 }
 
-/** Cuts a recording into fixed-length windows (`windowStarts`), zero-padding the last. */
-export function cutWindows(samples: Float32Array, sampleRate: number, plan: WindowPlan): Float32Array[] {
+/** Where a plan's windows start over `length` samples (`windowStarts`), and their length in samples. */
+export function planWindows(length: number, sampleRate: number, plan: WindowPlan): { starts: number[]; size: number } {
   const size = Math.round(plan.seconds * sampleRate);
   const hop = Math.max(1, Math.round(plan.hopSeconds * sampleRate));
-  return windowStarts(samples.length, size, hop, plan.maxWindows).map((start) => {
+  return { starts: windowStarts(length, size, hop, plan.maxWindows), size };
+}
+
+/** Cuts a recording into fixed-length windows (`planWindows`), zero-padding the last. */
+export function cutWindows(samples: Float32Array, sampleRate: number, plan: WindowPlan): Float32Array[] {
+  const { starts, size } = planWindows(samples.length, sampleRate, plan);
+  return starts.map((start) => {
     const window = new Float32Array(size);
     window.set(samples.subarray(start, start + size));
     return window;

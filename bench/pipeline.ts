@@ -109,6 +109,7 @@ console.log(`baseline, the same recordings analysed in this process (decode → 
 for (const { layout, rows } of results) console.log(`${LAYOUTS[layout]}\n${rows.join('\n')}\n`);
 console.log(`where the time goes at 1 in flight (${LAYOUTS[layouts[0]!]}), from the histories, p50 / p95 ms:\n${breakdown.join('\n')}`);
 
+console.log(`\nstored per recording: ${await database.perRecording()}`);
 await connection.close();
 await api.close();
 await database.drop();
@@ -318,6 +319,21 @@ async function benchDatabase() {
   await pool.end();
   return {
     url: url.toString(),
+    /** Rows and bytes (tables with their indexes) each analysed recording left, by table. */
+    async perRecording() {
+      const db = new pg.Client({ connectionString: url.toString() });
+      await db.connect();
+      const count = async (table: string) => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+      const { rows: tables } = await db.query<{ relname: string; bytes: string }>('SELECT relname, pg_total_relation_size(relid) AS bytes FROM pg_stat_user_tables ORDER BY relname');
+      const recordings = await count('analyses');
+      const parts: string[] = [];
+      for (const { relname, bytes } of tables) {
+        const n = await count(relname);
+        if (n > 0 && relname !== 'schema_migrations') parts.push(`${relname} ${(n / recordings).toFixed(2)} rows, ${(Number(bytes) / recordings).toFixed(0)} B`);
+      }
+      await db.end();
+      return `${parts.join('; ')} (${recordings} recordings)`;
+    },
     async drop() {
       const again = new pg.Client({ connectionString: server.toString() });
       await again.connect();

@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { gateFeatures, type GateFeatureBatch } from '../audio/gate-features.js';
 import { LogMel } from '../audio/logmel.js';
+import type { Spectrogram } from '../audio/spectrogram.js';
 import { LogMelParams } from './manifest.js';
 import { openVerifiedModel } from './model-integrity.js';
 
@@ -91,9 +92,12 @@ export class CryDetector {
     return new CryDetector(manifest, session);
   }
 
-  /** Features of decoded samples (at `sampleRate`), exactly as training dumped them. */
-  features(samples: Float32Array): GateFeatureBatch {
-    return gateFeatures(samples, this.manifest.features, this.logMel);
+  /**
+   * Features of decoded samples (at `sampleRate`), exactly as training dumped them. `spectrogram`
+   * (`ReasonModel.spectrogram` of the same samples) saves the log-mel pass the reason model shares.
+   */
+  features(samples: Float32Array, spectrogram?: Spectrogram): GateFeatureBatch {
+    return gateFeatures(samples, this.manifest.features, this.logMel, spectrogram);
   }
 
   /** Cry probability of each window. */
@@ -103,8 +107,8 @@ export class CryDetector {
     return output[this.manifest.output.name]!.data as Float32Array;
   }
 
-  async score(samples: Float32Array): Promise<CryScore> {
-    const batch = this.features(samples);
+  async score(samples: Float32Array, spectrogram?: Spectrogram): Promise<CryScore> {
+    const batch = this.features(samples, spectrogram);
     const score = aggregate(await this.probabilities(batch), this.manifest.aggregation);
     return { score, isCry: score >= this.manifest.threshold, windows: batch.count };
   }

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
-import { LogMel } from '../audio/logmel.js';
+import { LogMel, type LogMelParams } from '../audio/logmel.js';
 import { reasonFeatures, type ReasonFeatureBatch } from '../audio/reason-features.js';
+import { Spectrogram } from '../audio/spectrogram.js';
 import { CryDetector, DEFAULT_CRY_DETECTOR_DIR } from './cry-detector.js';
 import { Manifest } from './manifest.js';
 import { ModelIntegrityError, openVerifiedModel } from './model-integrity.js';
@@ -19,7 +20,8 @@ export interface Prediction {
  * recording. It carries the quality gate's cry detector (its own manifest and
  * session), loaded beside it, so whoever loads the reason model at start-up
  * loads both and a sha256 mismatch in either refuses to start. Both read audio
- * decoded once, at the one sample rate they share.
+ * decoded once, at the one sample rate they share, and one log-mel pass over it
+ * (`spectrogram`): their manifests name the same log-mel parameters but the window length.
  */
 export class ReasonModel {
   private readonly logMel: LogMel;
@@ -50,6 +52,10 @@ export class ReasonModel {
       if (cryDetector.sampleRate !== manifest.features.logMel.sampleRate) {
         throw new Error(`${manifest.version} reads ${manifest.features.logMel.sampleRate} Hz audio, the cry detector ${cryDetector.sampleRate} Hz: one decode must serve both`);
       }
+      const differs = differentLogMel(manifest.features.logMel, cryDetector.manifest.features.logMel);
+      if (differs.length) {
+        throw new Error(`${manifest.version} and the cry detector ${cryDetector.manifest.version} differ in log-mel ${differs.join(', ')}: one spectrogram must serve both`);
+      }
       return new ReasonModel(manifest, session, cryDetector);
     } catch (err) {
       await Promise.all([session.release(), cryDetector?.close()]);
@@ -57,9 +63,18 @@ export class ReasonModel {
     }
   }
 
-  /** The model's input for decoded samples (at `sampleRate`), exactly as training dumped it. */
-  features(samples: Float32Array): ReasonFeatureBatch {
-    return reasonFeatures(samples, this.manifest.features, this.logMel);
+  /**
+   * The one log-mel pass over decoded samples (at `sampleRate`) that both the cry detector
+   * (`cryDetector.score`/`features`) and `features` can take instead of computing their own;
+   * `encode()` it to hand it from one activity to the next.
+   */
+  spectrogram(samples: Float32Array): Spectrogram {
+    return Spectrogram.of(samples, this.logMel);
+  }
+
+  /** The model's input for decoded samples (at `sampleRate`), exactly as training dumped it; `spectrogram` as `spectrogram(samples)` gave it. */
+  features(samples: Float32Array, spectrogram?: Spectrogram): ReasonFeatureBatch {
+    return reasonFeatures(samples, this.manifest.features, this.logMel, spectrogram);
   }
 
   /** Raw logits for `windows` feature vectors laid out window-major. */
@@ -86,6 +101,11 @@ export class ReasonModel {
   async close(): Promise<void> {
     await Promise.all([this.session.release(), this.cryDetector.close()]);
   }
+}
+
+/** The log-mel parameters (all but the window length, `frames`) in which two manifests differ. */
+function differentLogMel(a: LogMelParams, b: LogMelParams): string[] {
+  return (Object.keys(a) as Array<keyof LogMelParams>).filter((k) => k !== 'frames' && a[k] !== b[k]);
 }
 
 function softmax(scaled: number[]): number[] {

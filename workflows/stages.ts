@@ -28,7 +28,7 @@ export async function runFileStages(
   const checked = await hook('validate', files.validate({ workflowId, path: audio.path }));
   const evidence = { audio: { sha256: audio.sha256, bytes: audio.bytes }, quality: checked.quality };
   if (checked.verdict !== 'ok') return { ...evidence, verdict: checked.verdict };
-  const features = await hook('preprocess', files.preprocess({ workflowId, pcmPath: checked.pcmPath }));
+  const features = await hook('preprocess', files.preprocess({ workflowId, pcmPath: checked.pcmPath, spectrogramPath: checked.spectrogramPath }));
   const scores = await hook('classify', files.classify({ workflowId, featuresPath: features.featuresPath, windows: features.windows }));
   return { ...evidence, verdict: 'ok', reasons: scores.reasons, notSure: scores.notSure, modelVersion: scores.modelVersion };
 }
