@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import cluster, { type Worker as ClusterWorker } from 'node:cluster';
+import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,7 +34,7 @@ export async function spawnWebhookBots(count: number, env: Record<string, string
   for (let i = 0; i < count; i++) {
     const worker = cluster.fork(env);
     await ready('bot', worker.process);
-    bots.push({ pid: worker.process.pid!, stop: () => stopClusterWorker(worker) });
+    bots.push({ pid: worker.process.pid!, stop: () => stopChild(worker.process) });
   }
   return bots;
 }
@@ -62,8 +62,4 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
-}
-
-async function stopClusterWorker(worker: ClusterWorker): Promise<void> {
-  await stopChild(worker.process);
 }
