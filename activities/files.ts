@@ -94,6 +94,7 @@ export function createFileActivities({ workDir, model, telegram, limits, finishe
       const pcmPath = join(folderOf(workflowId), 'pcm.f32');
       const spectrogramPath = join(folderOf(workflowId), 'spectrogram.bin');
       await writeFile(pcmPath, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+      // Still ok, so it was ok before listening: the spectrogram is there.
       await writeFile(spectrogramPath, spectrogram!.encode());
       return { verdict, quality: measured, pcmPath, spectrogramPath, ms: elapsed(started) };
     },

@@ -46,12 +46,10 @@ const SILENT_PEAK = 10 ** (DEFAULT_THRESHOLDS.silentBelowDbfs / 20);
 export async function decodeAudio(path: string, sampleRate: number, limits: DecodeLimits): Promise<Decoded> {
   // Voice notes, nearly every recording parents send, are decoded in this process.
   if (await isMonoOggOpus(path, sampleRate)) {
-    const opus = await decodeOggOpus(path, sampleRate, limits.maxSeconds * sampleRate);
-    if ('tooLong' in opus) throw new DecodeError('too_long', `longer than ${limits.maxSeconds} s`);
+    const samples = await decodeOggOpus(path, sampleRate, limits.maxSeconds * sampleRate);
+    if (samples === 'too_long') throw new DecodeError('too_long', `longer than ${limits.maxSeconds} s`);
     // A broken stream is ffmpeg's to explain, a silent one ffmpeg's to search for another stream.
-    if ('samples' in opus && opus.samples.length > 0 && !isSilent(opus.samples)) {
-      return { samples: opus.samples, sampleRate, seconds: opus.samples.length / sampleRate };
-    }
+    if (samples && samples.length > 0 && !isSilent(samples)) return { samples, sampleRate, seconds: samples.length / sampleRate };
   }
   const deadline = performance.now() + limits.timeoutMs;
   let decoded = await decodeStream(path, 0, sampleRate, limits, deadline);

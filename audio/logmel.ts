@@ -101,7 +101,7 @@ export class LogMel {
 const AMIN = 1e-10;
 
 /** Power in dB below the loudest value, floored `topDb` below it; float32 like the features. */
-export function powerToDb(power: Float64Array, topDb: number): Float32Array {
+function powerToDb(power: Float64Array, topDb: number): Float32Array {
   return levelsToDb(powerLevels(power), loudest(power), topDb);
 }
 

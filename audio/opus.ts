@@ -28,15 +28,13 @@ export async function isMonoOggOpus(path: string, sampleRate: number): Promise<b
   }
 }
 
-export type OpusResult = { samples: Float32Array } | { tooLong: true } | { failed: string };
-
 /**
  * Decodes a mono Ogg/Opus file in this process with libopus (WebAssembly),
  * straight to `sampleRate`: no process to spawn, no resampler. Stops once more
- * than `maxSamples` came out. A stream libopus reports errors for is `failed`, and
- * the caller hands the file to ffmpeg, which says what is wrong with it.
+ * than `maxSamples` came out (`too_long`). A stream libopus reports errors for
+ * gives undefined: the caller hands the file to ffmpeg, which says what is wrong with it.
  */
-export async function decodeOggOpus(path: string, sampleRate: number, maxSamples: number): Promise<OpusResult> {
+export async function decodeOggOpus(path: string, sampleRate: number, maxSamples: number): Promise<Float32Array | 'too_long' | undefined> {
   const decoder = new OggOpusDecoder({ sampleRate } as ConstructorParameters<typeof OggOpusDecoder>[0] & { sampleRate: number });
   const file = await open(path, 'r');
   try {
@@ -53,19 +51,19 @@ export async function decodeOggOpus(path: string, sampleRate: number, maxSamples
       const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES);
       if (bytesRead === 0) break;
       keep(await decoder.decode(chunk.slice(0, bytesRead)));
-      if (total > maxSamples) return { tooLong: true };
+      if (total > maxSamples) return 'too_long';
     }
     keep(await decoder.flush());
-    if (total > maxSamples) return { tooLong: true };
+    if (total > maxSamples) return 'too_long';
     const samples = new Float32Array(total);
     let offset = 0;
     for (const part of parts) {
       samples.set(part, offset);
       offset += part.length;
     }
-    return { samples };
-  } catch (err) {
-    return { failed: String(err) };
+    return samples;
+  } catch {
+    return undefined;
   } finally {
     decoder.free();
     await file.close();

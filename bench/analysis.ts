@@ -20,6 +20,7 @@ import { decodeAudio } from '../audio/decode.js';
 import { CryDetector } from '../models/cry-detector.js';
 import { ReasonModel } from '../models/reason-model.js';
 import { startSeedPeer } from './peers/seed.js';
+import { analyseInProcess } from './support/analyse.js';
 import { realCries } from './support/cries.js';
 import { percentile } from './stats.js';
 
@@ -55,11 +56,7 @@ async function analyse(url: string): Promise<number> {
   const started = performance.now();
   const path = join(scratch, 'download');
   await writeFile(path, new Uint8Array(await (await fetch(url)).arrayBuffer()));
-  const { samples } = await decodeAudio(path, model.sampleRate, DECODE);
-  const spectrogram = model.spectrogram(samples);
-  await detector.score(samples, spectrogram);
-  const batch = model.features(samples, spectrogram);
-  await model.predict(batch.data, batch.count);
+  await analyseInProcess(model, path);
   return performance.now() - started;
 }
 

@@ -29,7 +29,6 @@ import { parseArgs } from 'node:util';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { decodeAudio } from '../audio/decode.js';
 import { installTelemetry } from '../app/telemetry.js';
 import { prepareTemporal } from '../app/stack.js';
 import { startDevServer } from '../app/temporal-dev-server.js';
@@ -39,6 +38,7 @@ import { startBotApiServer } from '../test/telegram/bot-api-server.js';
 import { freePort } from '../test/support/local-pipeline.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
 import { machineBusySeconds, pidsMatching, treeCpuSeconds } from './support/cpu.js';
+import { analyseInProcess } from './support/analyse.js';
 import { realCries } from './support/cries.js';
 import { spawnWebhookBots, spawnWhycry, type WhycryProcess } from './support/whycry.js';
 import { percentile, summarise } from './stats.js';
@@ -258,16 +258,13 @@ async function startLayout(layout: Layout): Promise<WhycryProcess[]> {
   return running;
 }
 
-/** The same recordings decoded, gated, featurised and classified in this process, one after another. */
+/** The same recordings analysed in this process, one after another. */
 async function directAnalysis(): Promise<number[]> {
   const model = await ReasonModel.load(new URL('../models/reason-v2/', import.meta.url).pathname);
   const times: number[] = [];
   for (let i = 0; i < 3 + cries.length; i++) {
     const started = performance.now();
-    const { samples } = await decodeAudio(cries[i % cries.length]!.asRecorded, model.sampleRate, { maxSeconds: 60, timeoutMs: 20_000 });
-    await model.cryDetector.score(samples);
-    const batch = model.features(samples);
-    await model.predict(batch.data, batch.count);
+    await analyseInProcess(model, cries[i % cries.length]!.asRecorded);
     if (i >= 3) times.push(performance.now() - started);
   }
   await model.close();

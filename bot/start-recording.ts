@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Store } from '../db/store.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
@@ -34,10 +33,7 @@ export function createRecordingStarter(client: Client, store: Store, taskQueue: 
       });
       // The bot handles one chat's updates one after another (bot/bot.ts): waiting here keeps the
       // chat's "listening…" messages, and so its answers, in the order its recordings were sent.
-      const waited = new AbortController();
-      const sent = handle.executeUpdate(listeningSentUpdate).catch(() => undefined);
-      await Promise.race([sent, sleep(LISTENING_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined)]);
-      waited.abort();
+      await client.withAbortSignal(AbortSignal.timeout(LISTENING_WAIT_MS), () => handle.executeUpdate(listeningSentUpdate)).catch(() => undefined);
       return 'started';
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';
