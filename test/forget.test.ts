@@ -11,7 +11,7 @@ import { fill } from '../telegram/locales/index.js';
 import { forgetWorkflowId, recordingWorkflowId } from '../workflows/ids.js';
 import { scratch } from './support/audio.js';
 import { privateChat, TOKEN } from './support/bot.js';
-import { TABLES } from './support/harness.js';
+import { storedAnalyses, TABLES } from './support/harness.js';
 import { startPipeline } from './support/pipeline.js';
 import { telegramTestbed } from './support/testbed.js';
 import type { ChatRef } from './telegram/bot-api-server.js';
@@ -26,8 +26,12 @@ async function whycry(name: string) {
 }
 
 const message = (chatId: number, messageId: number) => bed.api.messages(chatId).find((m) => m.message_id === messageId)!;
-const answerTo = (chatId: number, recording: number) =>
-  bed.api.waitFor(() => bed.api.messages(chatId).find((m) => m.reply_to_message_id === recording && m.edits.length >= 2), 30_000);
+/** The answer to a recording, once the parent sees it and its row is stored (the row is written beside the answer). */
+const answerTo = async (chatId: number, recording: number) => {
+  const answer = await bed.api.waitFor(() => bed.api.messages(chatId).find((m) => m.reply_to_message_id === recording && m.edits.length >= 2), 30_000);
+  await storedAnalyses(bed.db.pool, 'workflow_id = $1', [recordingWorkflowId(chatId, recording)]);
+  return answer;
+};
 const rowsOf = async (chatId: number) => {
   const counts: Record<string, number> = {};
   for (const table of TABLES) {
