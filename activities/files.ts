@@ -8,6 +8,7 @@ import type { ReasonModel } from '../models/reason-model.js';
 import type { Reason, RecordingSource } from '../workflows/types.js';
 import type { Telegram } from '../telegram/client.js';
 import { badInput, misconfigured } from '../workflows/failures.js';
+import { isOverridable } from '../workflows/outcomes.js';
 
 export interface FileDeps {
   /** Root of this worker's scratch space; each workflow gets its own folder inside. */
@@ -56,7 +57,8 @@ export function createFileActivities({ workDir, model, telegram, limits, finishe
       return { path, sha256, bytes, ms: elapsed(started) };
     },
 
-    async validate({ workflowId, path }: { workflowId: string; path: string }) {
+    /** `overrideGate`: the parent pressed "it is my baby crying": the gate still listens, for the record, but does not refuse. */
+    async validate({ workflowId, path, overrideGate = false }: { workflowId: string; path: string; overrideGate?: boolean }) {
       const started = performance.now();
       // One decode serves the quality checks, the cry detector and the reason model: all
       // read the same 8 kHz band (0–4 kHz) that their training data was decoded to.
@@ -83,8 +85,10 @@ export function createFileActivities({ workDir, model, telegram, limits, finishe
         measured.cryScore = cry.score;
         measured.cryThreshold = detector.manifest.threshold;
         measured.cryDetector = detector.manifest.version;
-        verdict = gateVerdict(measured, cry.isCry);
-        if (verdict === 'ok') measured.issues = qualityIssues(measured);
+        const heard = gateVerdict(measured, cry.isCry);
+        const overridden = overrideGate && isOverridable(heard);
+        verdict = overridden ? 'ok' : heard;
+        if (verdict === 'ok') measured.issues = [...qualityIssues(measured), ...(overridden ? (['hard_to_hear'] as const) : [])];
       }
       // A recording that goes no further ends its file stages here.
       if (verdict !== 'ok') {

@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { Store } from '../db/store.js';
-import { answerKeyboard } from '../telegram/keyboards.js';
+import { answerKeyboard, overrideKeyboard } from '../telegram/keyboards.js';
 import { messagesFor } from '../telegram/locales/index.js';
 import { renderAnswer } from '../telegram/render.js';
 import { misconfigured, workerBusy } from '../workflows/failures.js';
 import type { Analysis, AnswerView, Feedback } from '../workflows/types.js';
+import { createLabelActivities } from './labels.js';
 import { createPrivacyActivities } from './privacy.js';
 import type { Telegram } from '../telegram/client.js';
 import type { Sessions } from '../worker/sessions.js';
@@ -18,6 +19,8 @@ export interface ReplyArgs {
   view?: AnswerView;
   /** The reply that answers the recording, not a later edit of the conversation: the one the end-to-end latency counts (worker/metrics.ts). */
   firstAnswer?: boolean;
+  /** A refusal of the cry gate with the "it is my baby crying — try anyway" button. */
+  offerOverride?: boolean;
 }
 
 export interface SharedDeps {
@@ -72,8 +75,8 @@ export function createSharedActivities({ workerTaskQueue, sessions, modelVersion
      */
     async reply(args: ReplyArgs) {
       const started = performance.now();
-      const text = renderAnswer(args.analysis, args.languageCode, maxAudioSeconds, args.view);
-      const keyboard = answerKeyboard(args.view, args.languageCode, args.replyTo);
+      const text = renderAnswer(args.analysis, args.languageCode, maxAudioSeconds, args.view, args.offerOverride);
+      const keyboard = args.offerOverride ? overrideKeyboard(args.languageCode, args.replyTo) : answerKeyboard(args.view, args.languageCode, args.replyTo);
       const edited = args.ackMessageId !== undefined && (await bot().editMessage(args.chatId, args.ackMessageId, text, keyboard)) === 'edited';
       const sent = edited ? { messageId: args.ackMessageId!, chatId: args.chatId } : await bot().sendMessage(args.chatId, text, { replyTo: args.replyTo, keyboard });
       return { ...sent, ms: elapsed(started) };
@@ -84,6 +87,7 @@ export function createSharedActivities({ workerTaskQueue, sessions, modelVersion
     },
 
     ...createPrivacyActivities({ store, telegram: bot, temporal }),
+    ...createLabelActivities({ store, telegram: bot }),
   };
 }
 

@@ -28,7 +28,7 @@ export interface QualityMetrics {
   /** Version of the cry detector that scored the recording. */
   cryDetector?: string;
   /** Trouble the cry was heard through (set by `validate` when the verdict is `ok`): the answer's advice. */
-  issues?: QualityIssue[];
+  issues?: AnswerIssue[];
 }
 
 /**
@@ -43,8 +43,10 @@ export type QualityVerdict = 'ok' | 'too_short' | 'silent' | 'clipped' | 'corrup
  * screaming baby, and a cry in a noisy room is still a cry: when the detector hears one, the parent
  * gets the answer with the advice that fixes the next recording; when it does not, the trouble is the
  * verdict, since "hold the phone further away" or "turn the noise off" is what the parent can act on.
+ * `hard_to_hear`: the detector heard no cry, but the parent said it was one and asked for an answer anyway.
  */
 export type QualityIssue = 'clipped' | 'too_noisy';
+export type AnswerIssue = QualityIssue | 'hard_to_hear';
 
 export interface QualityThresholds {
   minSeconds: number;

@@ -1,6 +1,7 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, Composer } from 'grammy';
+import type { Config } from '../app/config.js';
 import type { Store } from '../db/store.js';
 import type { RateLimit } from '../db/rate-limit.js';
 import type { WorkerBounds } from '../workflows/types.js';
@@ -29,7 +30,7 @@ export interface BotDeps {
   startForget: ForgetStarter;
   limits: { maxAudioSeconds: number; maxFileBytes: number };
   rateLimit: RateLimit;
-  conversation: { feedbackWindowMs: number; donationRetentionMs: number };
+  conversation: Config['conversation'];
   workers: WorkerBounds;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -45,16 +46,16 @@ export function createBot({ token, apiRoot, store, startRecording, sendTap, star
   // update. Network errors go on to untilAvailable; polling and the menu keep their own retries.
   const retrying = autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: true });
   bot.api.config.use((prev, method, payload, signal) => (OWN_RETRIES.has(method) ? prev(method, payload, signal) : retrying(prev, method, payload, signal)));
-  const { donationRetentionMs } = conversation;
+  const privacy = { donationRetentionMs: conversation.donationRetentionMs, followUpAfterMs: conversation.followUpAfterMs };
 
   // Updates are handled concurrently (bot/serve.ts); each chat's one after another, in the order sent.
   bot.use(sequentialize((ctx) => (ctx.chat ? String(ctx.chat.id) : undefined)));
   const handlers = new Composer<BotContext>();
   handlers.use(chatMigrations(store));
   handlers.use(chatSettings(store.settings));
-  handlers.use(commands({ store, maxAudioSeconds: limits.maxAudioSeconds, donationRetentionMs }));
+  handlers.use(commands({ store, maxAudioSeconds: limits.maxAudioSeconds, privacy }));
   handlers.use(recordings({ store, startRecording, limits, rateLimit, conversation, workers, log }));
-  handlers.use(buttons({ store, sendTap, startForget, donationRetentionMs }));
+  handlers.use(buttons({ store, sendTap, startForget, privacy }));
   // In a family group people also talk to each other: only a private chat is told that its message was no recording.
   handlers.chatType('private').on('message', (ctx) => ctx.reply(ctx.m.notAudio));
   bot.use(untilAvailable(handlers, { giveUpMs: WAIT_FOR_SERVICES_MS, log }));

@@ -5,12 +5,14 @@ import type { AgeBandId } from '../workflows/guidance.js';
 import { ageBand, bornAroundFor, typicalMonths } from './age.js';
 import { parseCallback } from '../telegram/callback-data.js';
 import type { BotContext } from './context.js';
-import { donationKeyboard } from '../telegram/keyboards.js';
+import { clockHour, clockKeyboard, privacyKeyboard } from '../telegram/keyboards.js';
 import { fill, LANGS, messagesFor } from '../telegram/locales/index.js';
 import { setChatCommandMenu } from './menu.js';
-import { renderPrivacy } from '../telegram/pages.js';
+import { renderPrivacy, type PrivacyTerms } from '../telegram/pages.js';
+import { utcOffsetMinutes } from './quiet-hours.js';
 import type { ForgetStarter } from './start-forget.js';
-import type { TapSender } from './taps.js';
+import type { Tap, TapSender } from './taps.js';
+import type { ChatSettings } from '../db/settings.js';
 
 /** How long the "delete everything?" question can be confirmed. */
 const FORGET_CONFIRMATION_MS = 10 * 60_000;
@@ -31,7 +33,7 @@ export interface ButtonDeps {
   store: Store;
   sendTap: TapSender;
   startForget: ForgetStarter;
-  donationRetentionMs: number;
+  privacy: PrivacyTerms;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface ButtonDeps {
  * age is also remembered for the chat); the others change the chat's settings
  * or start /forget. Every press is answered, so the parent's spinner stops.
  */
-export function buttons({ store, sendTap, startForget, donationRetentionMs }: ButtonDeps): Composer<BotContext> {
+export function buttons({ store, sendTap, startForget, privacy }: ButtonDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const rememberAge = (chatId: number, band: AgeBandId) => store.settings.change(chatId, { bornAround: bornAroundFor(ageBand(band), new Date()) });
 
@@ -52,12 +54,19 @@ export function buttons({ store, sendTap, startForget, donationRetentionMs }: Bu
     // The chat's own ID first, then the group it was upgraded from (see createTapSender).
     const chatIds = async () => [chatId, ...(await store.chats.family(chatId)).filter((id) => id !== chatId)];
 
+    const tapped = async (recording: number, tap: Tap) => ctx.answerCallbackQuery({ text: ctx.m.taps[await sendTap(await chatIds(), recording, tap)] });
+    // /privacy's page, kept up to date under its buttons.
+    const privacyPage = (settings: ChatSettings) => ctx.editMessageText(renderPrivacy(ctx.lang, settings, privacy), { reply_markup: privacyKeyboard(ctx.m, settings) });
+
     switch (data.kind) {
       case 'context':
-      case 'feedback': {
-        const outcome = await sendTap(await chatIds(), data.recording, data.kind === 'context' ? { kind: 'context', tap: { answerMessageId, context: data.tap } } : { kind: 'feedback', tap: { answerMessageId, ...data.tap } });
-        return ctx.answerCallbackQuery({ text: ctx.m.taps[outcome] });
-      }
+        return tapped(data.recording, { kind: 'context', tap: { answerMessageId, context: data.tap } });
+      case 'feedback':
+        return tapped(data.recording, { kind: 'feedback', tap: { answerMessageId, ...data.tap } });
+      case 'override':
+        return tapped(data.recording, { kind: 'override', tap: { answerMessageId } });
+      case 'outcome':
+        return tapped(data.recording, { kind: 'outcome', tap: { followUpMessageId: answerMessageId, outcome: data.outcome } });
       case 'babyAge': {
         const outcome = await sendTap(await chatIds(), data.recording, { kind: 'context', tap: { answerMessageId, context: { ageMonths: typicalMonths(ageBand(data.band)) } } });
         // Remembered for the chat only when the recording's workflow took it: a forged or stale tap changes nothing.
@@ -77,9 +86,29 @@ export function buttons({ store, sendTap, startForget, donationRetentionMs }: Bu
         return setChatCommandMenu(ctx.api, chatId, data.lang);
       }
       case 'donate': {
-        const { donate } = await store.settings.change(chatId, { donate: data.on });
-        await ctx.answerCallbackQuery({ text: donate ? ctx.m.donationOnToast : ctx.m.donationOffToast });
-        return ctx.editMessageText(renderPrivacy(ctx.lang, donate, donationRetentionMs), { reply_markup: donationKeyboard(ctx.m, donate) });
+        const settings = await store.settings.change(chatId, { donate: data.on });
+        await ctx.answerCallbackQuery({ text: settings.donate ? ctx.m.donationOnToast : ctx.m.donationOffToast });
+        return privacyPage(settings);
+      }
+      case 'followUps': {
+        const settings = await store.settings.change(chatId, { followUps: data.on });
+        await ctx.answerCallbackQuery({ text: settings.followUps ? ctx.m.followUpsOnToast : ctx.m.followUpsOffToast });
+        return privacyPage(settings);
+      }
+      case 'quiet': {
+        await ctx.answerCallbackQuery();
+        if (!data.hours) {
+          await store.settings.change(chatId, { quiet: null });
+          return ctx.editMessageText(ctx.m.quietCleared);
+        }
+        return ctx.editMessageText(ctx.m.quietClock, { reply_markup: clockKeyboard(data.hours) });
+      }
+      case 'clock': {
+        // The press came now, at the parent's local hour: that is the chat's offset from UTC.
+        const quiet = { ...data.hours, utcOffsetMinutes: utcOffsetMinutes(data.localHour, new Date()) };
+        await store.settings.change(chatId, { quiet });
+        await ctx.answerCallbackQuery();
+        return ctx.editMessageText(fill(ctx.m.quietSaved, { from: clockHour(data.hours.from), to: clockHour(data.hours.to) }));
       }
       case 'forget': {
         // Under anything but a fresh question of ours the press changes nothing, the message included.

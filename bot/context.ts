@@ -12,7 +12,7 @@ export type BotContext = Context & { settings: ChatSettings; lang: Lang; m: Mess
  */
 export function chatSettings(store: SettingsStore): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
-    ctx.settings = ctx.chat ? await store.get(ctx.chat.id) : { donate: false };
+    ctx.settings = ctx.chat ? await store.get(ctx.chat.id) : { donate: false, followUps: true };
     ctx.lang = languageOf(ctx.settings.language ?? ctx.from?.language_code);
     ctx.m = messagesFor(ctx.lang);
     await next();

@@ -2,7 +2,7 @@ import type { Api } from 'grammy';
 import { LANGS, messagesFor, type Lang } from '../telegram/locales/index.js';
 import { retryBotApi, type RetryOptions } from './retry.js';
 
-const COMMANDS = ['start', 'help', 'age', 'history', 'privacy', 'language', 'forget'] as const;
+const COMMANDS = ['start', 'help', 'age', 'history', 'privacy', 'quiet', 'language', 'forget'] as const;
 
 const commandsIn = (lang: Lang) => COMMANDS.map((command) => ({ command, description: messagesFor(lang).commands[command] }));
 

@@ -1,6 +1,7 @@
 import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
 import { z } from 'zod';
+import type { Config } from '../app/config.js';
 import type { Store } from '../db/store.js';
 import type { RateLimit } from '../db/rate-limit.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
@@ -15,7 +16,7 @@ export interface RecordingDeps {
   startRecording: RecordingStarter;
   limits: { maxAudioSeconds: number; maxFileBytes: number };
   rateLimit: RateLimit;
-  conversation: { feedbackWindowMs: number; donationRetentionMs: number };
+  conversation: Config['conversation'];
   workers: WorkerBounds;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -107,6 +108,7 @@ function recordingInput(ctx: BotContext & { message: Message; chat: Message['cha
       ...(bornAround && { ageMonths: ageInMonths(bornAround, receivedAt) }),
       donate,
       donationRetentionMs: conversation.donationRetentionMs,
+      followUpAfterMs: conversation.followUpAfterMs,
     },
   } satisfies RecordingInput;
 }

@@ -45,8 +45,8 @@ export function createChatStore(pool: pg.Pool) {
         await lockChats(db, [from, to]);
         await db.query('INSERT INTO chat_migrations (from_chat_id, to_chat_id) VALUES ($1, $2) ON CONFLICT (from_chat_id) DO NOTHING', [from, to]);
         await db.query(
-          `INSERT INTO chat_settings (chat_id, language, born_around, donate)
-           SELECT $2, language, born_around, donate FROM chat_settings WHERE chat_id = $1
+          `INSERT INTO chat_settings (chat_id, language, born_around, donate, follow_ups, quiet_from, quiet_to, utc_offset_minutes)
+           SELECT $2, language, born_around, donate, follow_ups, quiet_from, quiet_to, utc_offset_minutes FROM chat_settings WHERE chat_id = $1
            ON CONFLICT (chat_id) DO NOTHING`,
           [from, to],
         );

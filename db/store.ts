@@ -4,13 +4,14 @@ import { createChatStore } from './chats.js';
 import { createDonationStore } from './donations.js';
 import { createFeedbackStore } from './feedback.js';
 import { forgetChat } from './forget.js';
+import { createLabelStore } from './labels.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createSettingsStore } from './settings.js';
 
 /**
  * The whole database as the worker and the bot use it: the analyses (one row
  * per recording) and the chat's other tables that hang off them — settings,
- * feedback, donations, the rate limit, migrations — so that the one store the
+ * feedback, labels, donations, the rate limit, migrations — so that the one store the
  * stack hands out reaches all of a chat's data, and /forget deletes it.
  */
 export function createStore(pool: pg.Pool) {
@@ -18,6 +19,7 @@ export function createStore(pool: pg.Pool) {
     ...createAnalysesStore(pool),
     settings: createSettingsStore(pool),
     feedback: createFeedbackStore(pool),
+    labels: createLabelStore(pool),
     donations: createDonationStore(pool),
     rateLimiter: createRateLimiter(pool),
     chats: createChatStore(pool),

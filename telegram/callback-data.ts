@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGE_BANDS, BUCKETS, type AgeBandId, type Bucket } from '../workflows/guidance.js';
+import { OUTCOMES, type Outcome } from '../workflows/outcomes.js';
 import { LANGS, type Lang } from './locales/index.js';
 
 /**
@@ -19,12 +20,34 @@ export const callbackData = {
   language: (lang: Lang) => `lang:${lang}`,
   donate: (on: boolean) => `donate:${on ? 'on' : 'off'}`,
   forget: (confirmed: boolean) => `forget:${confirmed ? 'yes' : 'no'}`,
+  itIsACry: (recording: number) => `anyway:${recording}`,
+  helped: (outcome: Outcome, recording: number) => `helped:${outcome}:${recording}`,
+  followUps: (on: boolean) => `followups:${on ? 'on' : 'off'}`,
+  quiet: (hours: QuietWindow | undefined) => `quiet:${hours ? `${hours.from}-${hours.to}` : 'none'}`,
+  /** The parent's local hour now, pressed after choosing quiet hours: it gives the chat's offset from UTC. */
+  clock: (hours: QuietWindow, localHour: number) => `clock:${hours.from}-${hours.to}:${localHour}`,
 };
+
+/** Night hours [from, to) in the parent's own time. */
+export interface QuietWindow {
+  from: number;
+  to: number;
+}
 
 const recording = z.coerce.number().int().positive().max(2 ** 31);
 const bucket = z.enum(BUCKETS);
 const band = z.enum(AGE_BANDS.map((b) => b.id) as [AgeBandId, ...AgeBandId[]]);
 const reason = z.string().regex(/^[a-z_]{1,32}$/);
+const HOUR = '(?:[01]?\\d|2[0-3])';
+const hour = z.string().regex(new RegExp(`^${HOUR}$`)).transform(Number);
+const quietWindow = z
+  .string()
+  .regex(new RegExp(`^${HOUR}-${HOUR}$`))
+  .transform((text): QuietWindow => {
+    const [from, to] = text.split('-').map(Number) as [number, number];
+    return { from, to };
+  })
+  .refine(({ from, to }) => from !== to, 'an empty window');
 
 const Callback = z.union([
   z.tuple([z.literal('fed'), bucket, recording]).transform(([, fed, rec]) => ({ kind: 'context' as const, recording: rec, tap: { fed } })),
@@ -41,6 +64,11 @@ const Callback = z.union([
   z.tuple([z.literal('lang'), z.enum(LANGS as [Lang, ...Lang[]])]).transform(([, lang]) => ({ kind: 'language' as const, lang })),
   z.tuple([z.literal('donate'), z.enum(['on', 'off'])]).transform(([, on]) => ({ kind: 'donate' as const, on: on === 'on' })),
   z.tuple([z.literal('forget'), z.enum(['yes', 'no'])]).transform(([, yes]) => ({ kind: 'forget' as const, confirmed: yes === 'yes' })),
+  z.tuple([z.literal('anyway'), recording]).transform(([, rec]) => ({ kind: 'override' as const, recording: rec })),
+  z.tuple([z.literal('helped'), z.enum(OUTCOMES), recording]).transform(([, outcome, rec]) => ({ kind: 'outcome' as const, recording: rec, outcome })),
+  z.tuple([z.literal('followups'), z.enum(['on', 'off'])]).transform(([, on]) => ({ kind: 'followUps' as const, on: on === 'on' })),
+  z.tuple([z.literal('quiet'), z.union([z.literal('none'), quietWindow])]).transform(([, hours]) => ({ kind: 'quiet' as const, hours: hours === 'none' ? undefined : hours })),
+  z.tuple([z.literal('clock'), quietWindow, hour]).transform(([, hours, localHour]) => ({ kind: 'clock' as const, hours, localHour })),
 ]);
 
 export type Callback = z.output<typeof Callback>;

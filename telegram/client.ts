@@ -30,14 +30,16 @@ export function createTelegram({ token, apiRoot, timeoutMs = 20_000 }: TelegramO
 
   return {
     /**
-     * Sends a message; returns its ID and the chat it landed in: a group that
+     * Sends a message (`silent`: without a notification sound); returns its ID and the chat it landed in: a group that
      * Telegram upgraded to a supergroup answers with its new ID, and the
      * message goes there.
      */
-    async sendMessage(chatId: number, text: string, options: { replyTo?: number; keyboard?: InlineKeyboardMarkup } = {}): Promise<Sent> {
+    async sendMessage(chatId: number, text: string, options: { replyTo?: number; keyboard?: InlineKeyboardMarkup; silent?: boolean } = {}): Promise<Sent> {
       const send = (to: number) =>
         api.sendMessage(to, text, {
           parse_mode: 'HTML',
+          // A question that can wait comes without a sound: the baby may just have fallen asleep.
+          disable_notification: options.silent,
           reply_parameters: options.replyTo ? { message_id: options.replyTo, allow_sending_without_reply: true } : undefined,
           reply_markup: options.keyboard,
         });

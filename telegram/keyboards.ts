@@ -1,7 +1,8 @@
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from 'grammy/types';
 import { AGE_BANDS, bandFor, BUCKETS, type AgeBandId } from '../workflows/guidance.js';
 import type { AnswerView } from '../workflows/types.js';
-import { callbackData } from './callback-data.js';
+import { NOT_A_CRY, OUTCOMES } from '../workflows/outcomes.js';
+import { callbackData, type QuietWindow } from './callback-data.js';
 import type { Messages } from './locales/en.js';
 import { LANGS, messagesFor, type Lang } from './locales/index.js';
 
@@ -29,8 +30,8 @@ export function answerKeyboard(view: AnswerView | undefined, languageCode: strin
   if (view.stage === 'picking') {
     // "Wrong" was about the top reason, so the others are offered.
     const reasons = view.reasons.slice(1).map((r) => button(m.reasons[r.label] ?? r.label, callbackData.actually(r.label, recording)));
-    const pairs = reasons.map((_, i) => reasons.slice(i, i + 2)).filter((_, i) => i % 2 === 0);
-    return keyboard(...pairs, [button(b.dontKnow, callbackData.actually(undefined, recording))]);
+    const notACry = view.notACry ? [button(b.notACry, callbackData.actually(NOT_A_CRY, recording))] : [];
+    return keyboard(...pairs(reasons), [...notACry, button(b.dontKnow, callbackData.actually(undefined, recording))]);
   }
   const { ageMonths, fed, awake } = view.context;
   const bucket = (bucket: (typeof BUCKETS)[number]) => m.buckets[bucket];
@@ -40,6 +41,17 @@ export function answerKeyboard(view: AnswerView | undefined, languageCode: strin
     choices(BUCKETS, bucket, (option) => callbackData.awake(option, recording), { lead: b.awake, chosen: awake, tick: b.chosen }),
     [button(b.right, callbackData.right(recording)), button(b.wrong, callbackData.wrong(recording))],
   );
+}
+
+/** Under a refusal of the cry gate: the parent may say it is their baby crying after all. */
+export function overrideKeyboard(languageCode: string | undefined, recording: number): InlineKeyboardMarkup {
+  return keyboard([button(messagesFor(languageCode).buttons.itIsACry, callbackData.itIsACry(recording))]);
+}
+
+/** The follow-up "did anything help?": one tap, two answers a row. */
+export function followUpKeyboard(languageCode: string | undefined, recording: number): InlineKeyboardMarkup {
+  const { options } = messagesFor(languageCode).followUp;
+  return keyboard(...pairs(OUTCOMES.map((outcome) => button(options[outcome], callbackData.helped(outcome, recording)))));
 }
 
 /** /start and /age: the age bands, the chat's current one ticked. */
@@ -53,8 +65,35 @@ export function languageKeyboard(current: Lang): InlineKeyboardMarkup {
   return keyboard(choices(LANGS, (lang) => messagesFor(lang).languageName, callbackData.language, { chosen: current, tick: messagesFor(current).buttons.chosen }));
 }
 
-export function donationKeyboard(m: Messages, donating: boolean): InlineKeyboardMarkup {
-  return keyboard([button(donating ? m.donateOff : m.donateOn, callbackData.donate(!donating))]);
+/** /privacy: donating and follow-up questions, each switched with one button. */
+export function privacyKeyboard(m: Messages, { donate, followUps }: { donate: boolean; followUps: boolean }): InlineKeyboardMarkup {
+  return keyboard([button(donate ? m.donateOff : m.donateOn, callbackData.donate(!donate))], [button(followUps ? m.followUpsTurnOff : m.followUpsTurnOn, callbackData.followUps(!followUps))]);
+}
+
+/** The night windows /quiet offers, in the parent's own time. */
+export const QUIET_WINDOWS: readonly QuietWindow[] = [
+  { from: 21, to: 6 },
+  { from: 22, to: 7 },
+  { from: 23, to: 8 },
+];
+
+/** /quiet: a few night windows, or none. */
+export function quietKeyboard(m: Messages): InlineKeyboardMarkup {
+  return keyboard(QUIET_WINDOWS.map((hours) => button(`🌙 ${clockRange(hours)}`, callbackData.quiet(hours))), [button(m.quietNone, callbackData.quiet(undefined))]);
+}
+
+/** After a window: the parent's local hour now, a button an hour, six a row. */
+export function clockKeyboard(hours: QuietWindow): InlineKeyboardMarkup {
+  const hourButtons = Array.from({ length: 24 }, (_, h) => button(clockHour(h), callbackData.clock(hours, h)));
+  return keyboard(...[0, 6, 12, 18].map((start) => hourButtons.slice(start, start + 6)));
+}
+
+export const clockHour = (hour: number) => `${String(hour).padStart(2, '0')}:00`;
+export const clockRange = ({ from, to }: QuietWindow) => `${clockHour(from)}–${clockHour(to)}`;
+
+/** Buttons two a row. */
+function pairs(buttons: InlineKeyboardButton.CallbackButton[]): Row[] {
+  return buttons.map((_, i) => buttons.slice(i, i + 2)).filter((_, i) => i % 2 === 0);
 }
 
 export function forgetKeyboard(m: Messages): InlineKeyboardMarkup {

@@ -1,7 +1,9 @@
 /** The bot's messages besides the answer, as plain text. */
 import type { PastRecording } from '../db/analyses.js';
 import type { ForgetOutcome } from '../activities/privacy.js';
+import type { ChatSettings } from '../db/settings.js';
 import type { Verdict } from '../workflows/types.js';
+import { clockHour } from './keyboards.js';
 import { fill, formatAgo, formatDuration, messagesFor, plural, type Lang } from './locales/index.js';
 
 /** /history: one line per recording, newest first, with what the parent said about it. */
@@ -18,11 +20,19 @@ export function renderHistory(lang: Lang, recordings: PastRecording[], now: Date
   return [m.historyTitle, ...lines].join('\n');
 }
 
-/** /privacy: what is kept, and the donation choice with its retention period. */
-export function renderPrivacy(lang: Lang, donating: boolean, retentionMs: number): string {
+/** How long a donated recording is kept, and how long after an answer the follow-up comes. */
+export interface PrivacyTerms {
+  donationRetentionMs: number;
+  followUpAfterMs: number;
+}
+
+/** /privacy: what is kept, the donation choice with its retention period, and the follow-up questions. */
+export function renderPrivacy(lang: Lang, settings: Pick<ChatSettings, 'donate' | 'followUps' | 'quiet'>, terms: PrivacyTerms): string {
   const m = messagesFor(lang);
-  const donation = fill(donating ? m.donationOn : m.donationOff, { retention: formatDuration(lang, retentionMs) });
-  return fill(m.privacy, { donation });
+  const donation = fill(settings.donate ? m.donationOn : m.donationOff, { retention: formatDuration(lang, terms.donationRetentionMs) });
+  const quiet = settings.quiet ? fill(m.followUpsQuiet, { from: clockHour(settings.quiet.from), to: clockHour(settings.quiet.to) }) : '';
+  const followUps = settings.followUps ? fill(m.followUpsOn, { after: formatDuration(lang, terms.followUpAfterMs), quiet }) : m.followUpsOff;
+  return fill(m.privacy, { donation, followUps });
 }
 
 /** The end of /forget: what was deleted, and the recordings it stopped half-way. */

@@ -1,4 +1,5 @@
 import type { Adjustment, Hours } from '../workflows/guidance.js';
+import { NOT_A_CRY } from '../workflows/outcomes.js';
 import type { Analysis, AnswerView } from '../workflows/types.js';
 import type { Messages } from './locales/en.js';
 import { fill, messagesFor } from './locales/index.js';
@@ -12,13 +13,15 @@ const SHOWN_TIPS = 3;
  * A usable recording gets the top reasons with bars, what to try for the top
  * one, and — while the conversation goes on — what the buttons are for (the
  * `view`; without it, as for `npm run analyse`, just the answer). Whenever we
- * cannot tell the reason, the red flags come with it.
+ * cannot tell the reason, the red flags come with it. A refusal of the cry gate
+ * may say how to override it (`offerOverride`).
  */
-export function renderAnswer(analysis: Analysis, languageCode: string | undefined, maxSeconds: number, view?: AnswerView): string {
+export function renderAnswer(analysis: Analysis, languageCode: string | undefined, maxSeconds: number, view?: AnswerView, offerOverride = false): string {
   const m = messagesFor(languageCode);
   const footer = `<i>${escapeHtml(m.notDiagnosis)}</i>\n<i>${escapeHtml(fill(m.model, { version: analysis.modelVersion }))}</i>`;
   if (analysis.verdict !== 'ok' || !analysis.reasons) {
-    return [escapeHtml(fill(m.verdicts[analysis.verdict], { maxSeconds })), escapeHtml(m.redFlags), footer].join('\n\n');
+    const verdict = escapeHtml(fill(m.verdicts[analysis.verdict], { maxSeconds }));
+    return [verdict, ...(offerOverride ? [escapeHtml(m.overrideHint)] : []), escapeHtml(m.redFlags), footer].join('\n\n');
   }
   const reasons = view?.reasons ?? analysis.reasons;
   const adjustments = view?.adjustments ?? [];
@@ -48,6 +51,7 @@ function conversationLine(m: Messages, view: AnswerView, name: (label: string) =
   if (!view.feedback) return '';
   const { verdict, label } = view.feedback;
   if (!label) return m.thanksUnknown;
+  if (label === NOT_A_CRY) return m.thanksNotACry;
   return fill(verdict === 'right' ? m.thanksRight : m.thanksActual, { reason: name(label) });
 }
 

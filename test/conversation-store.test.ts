@@ -56,9 +56,9 @@ describe('the stores behind the conversation', () => {
   });
 
   it('settings: a change keeps what it does not name', async () => {
-    expect(await db.store.settings.get(CHAT)).toEqual({ donate: false });
+    expect(await db.store.settings.get(CHAT)).toEqual({ donate: false, followUps: true });
     await db.store.settings.change(CHAT, { language: 'ru', bornAround: '2026-09-01' });
-    expect(await db.store.settings.change(CHAT, { donate: true })).toEqual({ language: 'ru', bornAround: '2026-09-01', donate: true });
+    expect(await db.store.settings.change(CHAT, { donate: true })).toEqual({ language: 'ru', bornAround: '2026-09-01', donate: true, followUps: true });
   });
 
   it('feedback and donations are kept only while the analysis is, and donations only with consent', async () => {
@@ -83,7 +83,7 @@ describe('the stores behind the conversation', () => {
 
     expect(await db.store.forgetChat(CHAT)).toEqual({ analyses: 2, feedback: 1, donations: 1, chatIds: [CHAT] });
     expect(await db.store.forgetChat(CHAT)).toEqual({ analyses: 0, feedback: 0, donations: 0, chatIds: [CHAT] });
-    expect(await db.store.settings.get(CHAT)).toEqual({ donate: false });
+    expect(await db.store.settings.get(CHAT)).toEqual({ donate: false, followUps: true });
     expect(await db.store.recent(CHAT, 10)).toEqual([]);
     expect(await db.store.feedback.record(feedback(1))).toBe(false); // an open conversation writes nothing afterwards
     expect(await db.store.recent(CHAT + 1, 10)).toHaveLength(1);
@@ -114,8 +114,8 @@ describe('the stores behind the conversation', () => {
     await db.store.chats.migrated(group, supergroup);
     await db.store.chats.migrated(group, supergroup); // Telegram tells both chats
     expect(await db.store.chats.family(supergroup)).toEqual([supergroup, group].sort((a, b) => a - b));
-    expect(await db.store.settings.get(supergroup)).toEqual({ language: 'ru', donate: true });
-    expect(await db.store.settings.get(group)).toEqual({ donate: false });
+    expect(await db.store.settings.get(supergroup)).toEqual({ language: 'ru', donate: true, followUps: true });
+    expect(await db.store.settings.get(group)).toEqual({ donate: false, followUps: true });
     expect(await db.store.recent(supergroup, 10)).toHaveLength(1);
     expect(await db.store.donations.wanted(recordingWorkflowId(group, 1))).toBe(true);
     await db.store.upsert(analysis(supergroup, 1));

@@ -154,6 +154,6 @@ describe('the confirmation belongs to the question', () => {
     // Naming another (unknown) recording: the workflow is not there, so the tap is refused.
     await handled(bed.api.pressForged(chat, answer.message_id, callbackData.babyAge('12m+', recording + 1000)));
     expect(bed.api.calls.filter((c) => c.method === 'answerCallbackQuery').map((c) => c.params.text)).toContain(en.taps.closed);
-    expect(await bed.db.store.settings.get(chat.id)).toEqual({ donate: false });
+    expect(await bed.db.store.settings.get(chat.id)).toEqual({ donate: false, followUps: true });
   });
 });

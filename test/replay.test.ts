@@ -22,6 +22,8 @@ describe('recorded histories replay against the current workflow code', () => {
         'local-answered-fewer-round-trips.json',
         'local-silent-fewer-round-trips.json',
         'telegram-answered-fewer-round-trips.json',
+        'telegram-follow-up-answered.json',
+        'telegram-gate-override.json',
       ]),
     );
   });

@@ -1,27 +1,29 @@
 import { condition, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
 import { tapRefused } from './failures.js';
 import { BUCKETS, rerank, type ParentContext } from './guidance.js';
+import { NOT_A_CRY } from './outcomes.js';
 import { database } from './proxies.js';
 import type { AnswerView, ConversationInput, Feedback, Reason } from './types.js';
 
 /** Every tap names the message it was pressed under: it must be this recording's answer. */
-interface Tap {
+export interface AnswerTap {
   answerMessageId: number;
 }
 
-export type ContextTap = Tap & { context: ParentContext };
-export type FeedbackTap = Tap & ({ answer: 'right' } | { answer: 'wrong' } | { answer: 'actually'; reason?: string });
+export type ContextTap = AnswerTap & { context: ParentContext };
+/** `reason` of "actually" may also be NOT_A_CRY (workflows/outcomes.ts) when the answer offered it. */
+export type FeedbackTap = AnswerTap & ({ answer: 'right' } | { answer: 'wrong' } | { answer: 'actually'; reason?: string });
 /** What the bot tells the parent in the tap's small pop-up. */
-export type TapAck = 'noted' | 'which' | 'thanks';
+export type TapAck = 'noted' | 'which' | 'thanks' | 'retrying';
 
 export const contextUpdate = defineUpdate<TapAck, [ContextTap]>('context');
 export const feedbackUpdate = defineUpdate<TapAck, [FeedbackTap]>('feedback');
 
 
 /** The answer as first shown: the model's ranking, the age the chat set, every button live. */
-export function openingView(reasons: Reason[], conversation: ConversationInput): AnswerView {
+export function openingView(reasons: Reason[], conversation: ConversationInput, notACry = false): AnswerView {
   const context: ParentContext = conversation.ageMonths === undefined ? {} : { ageMonths: conversation.ageMonths };
-  return { reasons, adjustments: [], context, stage: 'open' };
+  return { reasons, adjustments: [], context, stage: 'open', ...(notACry && { notACry }) };
 }
 
 /**
@@ -29,24 +31,32 @@ export function openingView(reasons: Reason[], conversation: ConversationInput):
  * and how long it has been awake — each tap re-ranks the reasons and edits the
  * answer — and then whether we were right ("wrong" asks which reason it was).
  * The conversation ends with that feedback, stored, or when the window closes;
- * the answer then loses its buttons. Returns the feedback, if any.
+ * the answer then loses its buttons. Returns the feedback, if any. With `notACry`
+ * "which was it?" also offers "not a cry at all".
  */
 export async function converse(
   modelReasons: Reason[],
   conversation: ConversationInput,
   answerMessageId: number,
   show: (view: AnswerView) => Promise<unknown>,
+  notACry = false,
 ): Promise<Feedback | undefined> {
-  const labels = new Set(modelReasons.map((r) => r.label));
-  let { context, stage } = openingView(modelReasons, conversation);
+  const labels = new Set([...modelReasons.map((r) => r.label), ...(notACry ? [NOT_A_CRY] : [])]);
+  let { context, stage } = openingView(modelReasons, conversation, notACry);
   let feedback: Feedback | undefined;
   let changed = false;
 
-  const view = (): AnswerView => ({ ...rerank(modelReasons, context), context, stage, ...(feedback && { feedback: { verdict: feedback.verdict, label: feedback.label } }) });
+  const view = (): AnswerView => ({
+    ...rerank(modelReasons, context),
+    context,
+    stage,
+    ...(feedback && { feedback: { verdict: feedback.verdict, label: feedback.label } }),
+    ...(notACry && { notACry }),
+  });
   const refuse = (why: string) => {
     throw tapRefused(why);
   };
-  const mustBeOpen = (tap: Tap) => {
+  const mustBeOpen = (tap: AnswerTap) => {
     if (tap.answerMessageId !== answerMessageId) refuse('not the answer of this recording');
     if (stage === 'closed' || feedback) refuse('the conversation about this recording is over');
   };

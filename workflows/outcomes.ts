@@ -27,3 +27,7 @@ export const NOT_A_CRY = 'not_a_cry';
 /** Refusals of the gate a parent may override: the gate heard no cry, or only noise. */
 export const OVERRIDABLE = ['not_a_cry', 'too_noisy'] as const;
 export type Overridable = (typeof OVERRIDABLE)[number];
+
+export function isOverridable(verdict: string): verdict is Overridable {
+  return (OVERRIDABLE as readonly string[]).includes(verdict);
+}

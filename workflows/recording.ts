@@ -7,7 +7,10 @@ import { anyWorker, bestEffort, database, donation, LIVENESS, telegram, TELEGRAM
 import { CONFIDENCE, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
 import { BAD_INPUT, badInputVerdict } from './failures.js';
 import { runFileStages, type StageHook } from './stages.js';
-import type { Analysis, AnswerView, ConversationInput, RecordingInput, WorkerBounds } from './types.js';
+import { followUp } from './follow-up.js';
+import { parentSaysItIsACry } from './gate-override.js';
+import { isOverridable, NOT_A_CRY } from './outcomes.js';
+import type { Analysis, AnswerView, ConversationInput, GateLabel, RecordingInput, TelegramSource, WorkerBounds } from './types.js';
 
 /** Patch ID of the conversation after the answer (context taps, feedback, donation); see workflows/README.md. */
 export const CONVERSATION_PATCH = 'conversation-after-answer';
@@ -17,6 +20,11 @@ export const CONVERSATION_PATCH = 'conversation-after-answer';
  * last file stage cleans up after itself, and the answer and the row are written at once.
  */
 export const FEWER_ROUND_TRIPS_PATCH = 'answer-in-fewer-round-trips';
+/**
+ * Patch ID of the labels parents give beyond right/wrong (issue #11): "it is my baby crying" under a
+ * refusal of the cry gate, "not a cry at all" among the reasons, and the follow-up "did anything help?".
+ */
+export const LABELS_PATCH = 'labels-from-parents';
 
 /**
  * Completes once "listening…" went out (or was given up on). The bot waits for it before
@@ -39,8 +47,10 @@ const WORKER_BOUNDS: Required<WorkerBounds> = {
 /**
  * One recording, from a parent's message to their answer:
  * acknowledge → download → validate quality → preprocess → classify → persist → reply,
- * then, for a usable recording, the conversation about it: context taps,
- * feedback, and the recording donated if the parent chose to.
+ * then, for a usable recording, the conversation about it: context taps, feedback,
+ * the follow-up "did anything help?", and the recording donated if the parent chose to.
+ * A recording the cry gate refused may be a cry all the same: the parent can say so,
+ * and it is analysed again and answered.
  */
 export async function analyseRecording(input: RecordingInput): Promise<Analysis> {
   const { workflowId } = workflowInfo();
@@ -65,19 +75,13 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   const findings = await analyseOnOneWorker(input, timed, fewerRoundTrips);
   const ack = fewerRoundTrips ? await acknowledging : early;
   const analysis: Analysis = { workflowId, source, receivedAt: input.receivedAt, ...findings, timingsMs };
-  const top = analysis.reasons?.[0];
-  upsertSearchAttributes([
-    { key: VERDICT, value: analysis.verdict },
-    { key: MODEL_VERSION, value: analysis.modelVersion },
-    ...(top ? [{ key: TOP_REASON, value: top.label }, { key: CONFIDENCE, value: top.probability }] : []),
-  ]);
+  markFound(analysis);
 
   // The answer does not wait for the row; the run goes on only once both are done. Older runs stored first.
   const persisting = timed('persist', database.persist(analysis));
   if (!fewerRoundTrips || source.kind !== 'telegram') await persisting;
-  const outcome = analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised';
   if (source.kind !== 'telegram') {
-    upsertSearchAttributes([{ key: OUTCOME, value: outcome }]);
+    upsertSearchAttributes([{ key: OUTCOME, value: analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised' }]);
     return analysis;
   }
 
@@ -85,18 +89,118 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   const reasons = analysis.reasons;
   // Usable answers get buttons and a conversation; older runs (and inputs from older bots) end at the answer.
   const conversing = conversation !== undefined && reasons !== undefined && patched(CONVERSATION_PATCH);
-  // Edits go to the message where it is now: a group upgraded to a supergroup has a new chat ID
-  // (histories from before carry none, and their chat is the recording's).
-  type Shown = { messageId: number; chatId?: number };
-  const show = (view: AnswerView | undefined, at: Shown | undefined, firstAnswer: boolean) =>
-    telegram.reply({ analysis, chatId: at?.chatId ?? source.chatId, replyTo: source.messageId, languageCode: source.languageCode, ackMessageId: at?.messageId, view, firstAnswer });
-  const [answer] = await Promise.all([bestEffort('reply', timed('reply', show(conversing ? openingView(reasons, conversation) : undefined, ack, true))), persisting]);
-  upsertSearchAttributes([{ key: OUTCOME, value: answer ? outcome : 'undelivered' }]);
-  if (conversing && answer) {
-    const feedback = await converse(reasons, conversation, answer.messageId, (view) => bestEffort('reply', show(view, answer, false)));
-    if (conversation.donate) await donate(source, conversation, feedback?.label);
+  // Labels from parents beyond right/wrong: a refusal of the cry gate offers "it is my baby crying",
+  // "which was it?" offers "not a cry at all", and a follow-up asks what helped. Older runs: none of it.
+  const labelling = conversation !== undefined && (conversing || isOverridable(analysis.verdict)) && patched(LABELS_PATCH);
+  const view = conversing ? openingView(reasons, conversation, labelling) : undefined;
+  const answer = await answerParent(source, analysis, view, ack, persisting, timed, { firstAnswer: true, offerOverride: labelling && !conversing });
+  if (!answer || !conversation) return analysis;
+  if (conversing) {
+    await talkAbout(source, analysis, conversation, answer, labelling);
+    return analysis;
   }
+  if (!labelling) return analysis;
+  if (await parentSaysItIsACry(answer.messageId, conversation.windowMs)) return analyseAnyway(input, source, analysis, conversation, answer, timed);
+  // Nobody said it was a cry while the window was open: the refusal loses its button.
+  await bestEffort('reply', showAnswer(source, analysis, undefined, answer, { firstAnswer: false }));
   return analysis;
+}
+
+/** Where the answer is now: a group upgraded to a supergroup has a new chat ID (histories from before carry none, and their chat is the recording's). */
+type Shown = { messageId: number; chatId?: number };
+
+/** The answer, or a later state of it, into the "listening…" message (or a new one where that is gone). */
+function showAnswer(source: TelegramSource, analysis: Analysis, view: AnswerView | undefined, at: Shown | undefined, { firstAnswer, offerOverride = false }: ShowOptions) {
+  return telegram.reply({
+    analysis,
+    chatId: at?.chatId ?? source.chatId,
+    replyTo: source.messageId,
+    languageCode: source.languageCode,
+    ackMessageId: at?.messageId,
+    view,
+    firstAnswer,
+    ...(offerOverride && { offerOverride }),
+  });
+}
+
+/**
+ * `firstAnswer`: the reply that answers the parent's message, the one its latency counts (not an
+ * edit of the conversation, nor the answer after "try anyway"). `offerOverride`: a refusal of the
+ * cry gate carries the "it is my baby crying" button.
+ */
+interface ShowOptions {
+  firstAnswer: boolean;
+  offerOverride?: boolean;
+}
+
+/** Sends the answer while the row is written (older runs stored first) and marks how it went. */
+async function answerParent(source: TelegramSource, analysis: Analysis, view: AnswerView | undefined, at: Shown | undefined, persisting: Promise<unknown>, timed: StageHook, options: ShowOptions) {
+  const [answer] = await Promise.all([bestEffort('reply', timed('reply', showAnswer(source, analysis, view, at, options))), persisting]);
+  const outcome = analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised';
+  upsertSearchAttributes([{ key: OUTCOME, value: answer ? outcome : 'undelivered' }]);
+  return answer;
+}
+
+/**
+ * The conversation about a usable answer — context taps and feedback — with, for runs that ask
+ * them (`labelling`), the follow-up "did anything help?" beside it and "not a cry at all" stored as
+ * the gate's mistake; then the recording is donated if the chat chose to.
+ */
+async function talkAbout(source: TelegramSource, analysis: Analysis, conversation: ConversationInput, answer: Shown & { chatId: number }, labelling: boolean): Promise<void> {
+  let given = false;
+  const { followUpAfterMs } = conversation;
+  const following =
+    labelling && followUpAfterMs !== undefined
+      ? followUp({
+          workflowId: analysis.workflowId,
+          chatId: answer.chatId,
+          replyTo: source.messageId,
+          languageCode: source.languageCode,
+          afterMs: followUpAfterMs,
+          closesAt: Date.now() + conversation.windowMs,
+          feedbackGiven: () => given,
+        })
+      : undefined;
+  const feedback = await converse(analysis.reasons!, conversation, answer.messageId, (view) => bestEffort('reply', showAnswer(source, analysis, view, answer, { firstAnswer: false })), labelling);
+  given = feedback !== undefined;
+  if (labelling && feedback?.label === NOT_A_CRY) await database.recordGateLabel(gateLabel(analysis, 'false_accept'));
+  if (conversation.donate) await donate(source, conversation, feedback?.label);
+  await following;
+}
+
+/**
+ * The parent said the refused recording is their baby crying: that is stored as the gate's mistake,
+ * the answer turns back into "listening…", and the file stages run again (the audio fetched again by
+ * its file ID: nothing was kept) with the gate's refusal set aside. A usable answer says it was hard
+ * to hear, and the conversation about it goes on as for any other.
+ */
+async function analyseAnyway(input: RecordingInput, source: TelegramSource, refusal: Analysis, conversation: ConversationInput, answer: Shown & { chatId: number }, timed: StageHook): Promise<Analysis> {
+  await database.recordGateLabel(gateLabel(refusal, 'false_reject'));
+  await bestEffort('listenAgain', telegram.listenAgain({ chatId: answer.chatId, messageId: answer.messageId, languageCode: source.languageCode }));
+  const findings = await analyseOnOneWorker(input, timed, true, true);
+  const analysis: Analysis = { ...refusal, ...findings, timingsMs: { ...refusal.timingsMs } };
+  markFound(analysis);
+  const persisting = timed('persist', database.persist(analysis));
+  const usable = analysis.reasons !== undefined;
+  const again = await answerParent(source, analysis, usable ? openingView(analysis.reasons!, conversation, true) : undefined, answer, persisting, timed, { firstAnswer: false });
+  if (again && usable) await talkAbout(source, analysis, conversation, again, true);
+  return analysis;
+}
+
+/** A gate's mistake as the parent told it, with what the gate had measured and which version it was. */
+function gateLabel(analysis: Analysis, kind: GateLabel['kind']): GateLabel {
+  const { quality } = analysis;
+  return { workflowId: analysis.workflowId, kind, gateVerdict: analysis.verdict, cryScore: quality?.cryScore, cryThreshold: quality?.cryThreshold, gateVersion: quality?.cryDetector };
+}
+
+/** The search attributes operators filter recordings by: the verdict, the model, the top reason. */
+function markFound(analysis: Analysis): void {
+  const top = analysis.reasons?.[0];
+  upsertSearchAttributes([
+    { key: VERDICT, value: analysis.verdict },
+    { key: MODEL_VERSION, value: analysis.modelVersion },
+    ...(top ? [{ key: TOP_REASON, value: top.label }, { key: CONFIDENCE, value: top.probability }] : []),
+  ]);
 }
 
 /**
@@ -105,7 +209,7 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
  * chat still donates), and a workflow of its own deletes it when the retention
  * period ends, long after this one has completed.
  */
-async function donate(source: Extract<RecordingInput['source'], { kind: 'telegram' }>, conversation: ConversationInput, label: string | undefined): Promise<void> {
+async function donate(source: TelegramSource, conversation: ConversationInput, label: string | undefined): Promise<void> {
   // This workflow's own ID, named from the message as the bot names it (and so the same when a history is replayed under another ID).
   const workflowId = recordingWorkflowId(source.chatId, source.messageId);
   const retentionMs = conversation.donationRetentionMs;
@@ -127,7 +231,7 @@ type Findings = Pick<Analysis, 'verdict' | 'audio' | 'quality' | 'reasons' | 'no
  * dies, its queue goes quiet, the schedule-to-start timeout fires, and the
  * stages start again from the download on another worker.
  */
-async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewerRoundTrips: boolean): Promise<Findings> {
+async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewerRoundTrips: boolean, overrideGate = false): Promise<Findings> {
   const { workflowId } = workflowInfo();
   const { workerWaitMs, workerSessions, workerPickupMs } = { ...WORKER_BOUNDS, ...input.bounds };
   const workers = anyWorker(workerWaitMs);
@@ -157,7 +261,7 @@ async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewer
     // Best effort: a dead worker cannot clean up, and its files go with its start-up sweep instead.
     const cleanup = () => files.cleanup({ workflowId }).catch(() => undefined);
     try {
-      const findings = await runFileStages({ download: transfer.download, files }, workflowId, input.source, timed);
+      const findings = await runFileStages({ download: transfer.download, files }, workflowId, input.source, timed, { overrideGate });
       // The stage that ends the file stages (validate with its verdict, or classify) cleaned up; older runs asked for it.
       if (!fewerRoundTrips) await cleanup();
       return { ...findings, modelVersion: findings.modelVersion ?? modelVersion };

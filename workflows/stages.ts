@@ -13,6 +13,7 @@ export type StageHook = <T extends { ms: number }>(stage: Stage, run: Promise<T>
 
 /**
  * download → validate quality → (only when the recording is usable) preprocess → classify.
+ * `overrideGate`: the parent said it is their baby crying, so the cry gate's refusal does not stop them.
  * The stage that ends them (validate with a verdict other than ok, or classify) deletes the files.
  * A stage's failure is the caller's: the workflow maps it with `badInputVerdict`
  * (workflows/failures.ts) and retries a lost worker; the evaluation counts it.
@@ -22,10 +23,11 @@ export async function runFileStages(
   workflowId: string,
   source: RecordingSource,
   hook: StageHook = (_stage, run) => run,
+  { overrideGate = false }: { overrideGate?: boolean } = {},
 ): Promise<FileFindings> {
   const { files } = stages;
   const audio = await hook('download', stages.download({ workflowId, source }));
-  const checked = await hook('validate', files.validate({ workflowId, path: audio.path }));
+  const checked = await hook('validate', files.validate({ workflowId, path: audio.path, overrideGate }));
   const evidence = { audio: { sha256: audio.sha256, bytes: audio.bytes }, quality: checked.quality };
   if (checked.verdict !== 'ok') return { ...evidence, verdict: checked.verdict };
   const features = await hook('preprocess', files.preprocess({ workflowId, pcmPath: checked.pcmPath, spectrogramPath: checked.spectrogramPath }));

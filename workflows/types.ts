@@ -25,6 +25,8 @@ export type RecordingSource =
       chatId?: number;
     };
 
+export type TelegramSource = Extract<RecordingSource, { kind: 'telegram' }>;
+
 export interface RecordingInput {
   source: RecordingSource;
   /** When the recording reached us (Telegram's message date for the bot). */
@@ -54,6 +56,8 @@ export interface ConversationInput {
   /** The chat had donation on when the recording came (asked again before anything is kept). */
   donate: boolean;
   donationRetentionMs: number;
+  /** "Did anything help?" this long after a usable answer (inside the window); inputs from older bots have none. */
+  followUpAfterMs?: number;
 }
 
 /** A parent's verdict on an answer, as stored. */
@@ -66,6 +70,18 @@ export interface Feedback {
   context: ParentContext;
 }
 
+/** A mistake of the cry gate as a parent told it, with what the gate had measured. */
+export interface GateLabel {
+  workflowId: string;
+  /** false_reject: "it is my baby crying" under a refusal; false_accept: "not a cry at all" under an answer. */
+  kind: 'false_reject' | 'false_accept';
+  /** What the gate answered: not_a_cry or too_noisy for a false reject, ok for a false accept. */
+  gateVerdict: string;
+  cryScore?: number;
+  cryThreshold?: number;
+  gateVersion?: string;
+}
+
 /** The answer as the parent sees it while the conversation goes on; rendered by the reply activity. */
 export interface AnswerView {
   /** The reasons as shown: re-ranked once the parent gave context. */
@@ -75,6 +91,8 @@ export interface AnswerView {
   /** open: context and right/wrong buttons; picking: which reason it was; closed: no buttons. */
   stage: 'open' | 'picking' | 'closed';
   feedback?: Pick<Feedback, 'verdict' | 'label'>;
+  /** "Which was it?" also offers "not a cry at all" (a false accept of the gate); older runs did not. */
+  notACry?: boolean;
 }
 
 /** Why a recording was not analysed, each with its own advice to the parent. */

@@ -1,5 +1,6 @@
 import type { AgeBandId, Bucket } from '../../workflows/guidance.js';
-import type { QualityIssue } from '../../audio/quality.js';
+import type { AnswerIssue } from '../../audio/quality.js';
+import type { Outcome } from '../../workflows/outcomes.js';
 import type { Verdict } from '../../workflows/types.js';
 
 /** Plural forms by Intl.PluralRules category; `{n}` is the number. */
@@ -13,6 +14,7 @@ export type Plural = Partial<Record<Intl.LDMLPluralRule, string>> & { other: str
 export const en = {
   languageName: 'English',
   listening: '🎧 Listening…',
+  listeningAgain: '🎧 Listening again, without my cry check…',
 
   start: [
     '👶 I listen to your baby’s cry, check that it is a clear cry, and help you work out what to try. Honestly: on babies it has never heard, my model cannot tell the reason from the sound alone, and I say so rather than guess.',
@@ -26,7 +28,7 @@ export const en = {
   help: [
     '🎙 Send a voice message, an audio file or a video note of your baby crying: 5–15 s (up to {maxSeconds} s), phone close to the baby, a quiet room.',
     '💬 I answer with the most likely reasons and how sure I am. Tap under the answer when the baby last fed and how long they have been awake, and I adjust; then tell me if I was right: that teaches the model.',
-    '/age: the baby’s age\n/history: your last recordings\n/privacy: what I keep, donating recordings\n/language: English or Russian\n/forget: delete everything about this chat',
+    '/age: the baby’s age\n/history: your last recordings\n/privacy: what I keep, donating recordings, follow-up questions\n/quiet: night hours without follow-up questions\n/language: English or Russian\n/forget: delete everything about this chat',
     '{redFlags}',
   ].join('\n\n'),
   redFlags:
@@ -37,6 +39,7 @@ export const en = {
     age: 'Set the baby’s age',
     history: 'Your last recordings',
     privacy: 'What I keep; donate recordings',
+    quiet: 'Night hours without follow-up questions',
     language: 'Language: English or Russian',
     forget: 'Delete everything about this chat',
   },
@@ -74,7 +77,10 @@ export const en = {
   issues: {
     clipped: '🎙 The recording is a little distorted (too loud): next time hold the phone a little further away.',
     too_noisy: '🎙 There is background noise in the recording: a quieter room helps the next answer.',
-  } satisfies Record<QualityIssue, string>,
+    hard_to_hear: '👂 You told me this is your baby crying, but I could hardly hear a cry in it: trust this answer less than usual.',
+  } satisfies Record<AnswerIssue, string>,
+  /** Under a refusal of the cry check: the parent may say it was a cry after all. */
+  overrideHint: '👇 If this is your baby crying, tap below and I will try anyway.',
   tapHint: '👇 Tap what fits: 🍼 time since the last feed, 😴 time awake. I will adjust the answer. Then tell me if I was right.',
   tapHintWithAge: '👇 Tap what fits: 👶 the baby’s age, 🍼 time since the last feed, 😴 time awake. I will adjust the answer. Then tell me if I was right.',
   pickHint: '👇 What was it? Your answer teaches the model.',
@@ -91,6 +97,7 @@ export const en = {
   thanksRight: '🙏 Thank you: so it was “{reason}”. That teaches the model.',
   thanksActual: '🙏 Thank you: it was “{reason}”. That teaches the model.',
   thanksUnknown: '🙏 Thank you for telling me.',
+  thanksNotACry: '🙏 Thank you: no cry at all, then. That teaches my cry check.',
   notDiagnosis: 'Not a diagnosis. If something feels wrong, call a doctor.',
   model: 'model {version}',
   buttons: {
@@ -101,11 +108,14 @@ export const en = {
     right: '👍 Right',
     wrong: '👎 Wrong',
     dontKnow: '🤷 Don’t know',
+    notACry: '🚫 Not a cry at all',
+    itIsACry: '👶 It is my baby crying — try anyway',
   },
   taps: {
     noted: 'Noted: adjusting the answer.',
     which: 'Which one was it?',
     thanks: 'Thank you!',
+    retrying: 'Trying again, without my cry check…',
     closed: 'This recording is closed. Send a new one any time.',
     unreachable: 'I cannot reach this recording right now. Please try again in a minute.',
   },
@@ -143,6 +153,20 @@ export const en = {
     failed: 'not analysed',
   } satisfies Record<Verdict, string>,
 
+  followUp: {
+    question: '🕊 Did anything help, in the end? One tap: nothing teaches the model more.',
+    options: {
+      feeding: '🍼 Feeding',
+      burping: '💨 Burping',
+      nappy: '🧷 Nappy, clothes, warmth',
+      holding: '🤗 Holding, rocking',
+      sleep: '😴 Sleep',
+      nothing: '🤷 Nothing yet / don’t know',
+    } satisfies Record<Outcome, string>,
+    thanks: '🙏 Thank you: {outcome} helped. Noted for the model.',
+    thanksNothing: '🙏 Thank you for telling me. I hope it settles soon; if something feels wrong, call a doctor.',
+  },
+
   historyTitle: '🗂 Your last recordings in this chat:',
   historyEmpty: '🗂 No recordings yet. Send a voice message of your baby crying.',
   historyLine: '• {when}: {what}{feedback}',
@@ -153,11 +177,13 @@ export const en = {
 
   privacy: [
     '🔒 What I keep about this chat',
-    '• For each recording: when it came, my answer (reasons, probabilities, model version), a fingerprint of the file (not the audio) and your feedback.',
+    '• For each recording: when it came, my answer (reasons, probabilities, model version), a fingerprint of the file (not the audio) and your feedback (right or wrong, what helped, whether it was a cry).',
     '• Settings: the language, the baby’s age, your donation choice.',
     '• The recordings themselves are deleted right after the analysis.',
     '',
     '{donation}',
+    '',
+    '{followUps}',
     '',
     '/forget deletes everything about this chat, now.',
   ].join('\n'),
@@ -167,6 +193,19 @@ export const en = {
   donateOff: 'Stop donating',
   donationOnToast: 'Thank you! Donating is on.',
   donationOffToast: 'Donating is off.',
+  followUpsOn: '🕊 Follow-up questions: on. About {after} after an answer I ask once, without a sound, what helped{quiet}.',
+  followUpsQuiet: ', never between {from} and {to} your time (/quiet)',
+  followUpsOff: '🕊 Follow-up questions: off.',
+  followUpsTurnOff: '🔕 No follow-up questions',
+  followUpsTurnOn: '🕊 Ask me what helped',
+  followUpsOnToast: 'Follow-up questions are on.',
+  followUpsOffToast: 'Follow-up questions are off.',
+
+  quietAsk: '🌙 In which night hours should I never ask follow-up questions?',
+  quietNone: 'No quiet hours',
+  quietClock: '🕰 And what time is it for you now? Then I know when your night is.',
+  quietSaved: '🌙 Quiet hours: {from}–{to} your time. No follow-up questions then.',
+  quietCleared: '🌙 No quiet hours: a follow-up question may come at any time.',
 
   forgetAsk: '🗑 Delete everything I keep about this chat: analyses, feedback, donated recordings and settings? This cannot be undone.',
   forgetYes: '🗑 Delete everything',

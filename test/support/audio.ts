@@ -27,6 +27,11 @@ export async function synthesize(source: string, output: string, args: string[] 
   return output;
 }
 
+/** The fixture cry far from the phone under a loud fan, as a voice note: the cry gate refuses it as too noisy, and it is a cry. */
+export function cryUnderFan(dir: string): Promise<string> {
+  return encode(CRY_WAV, join(dir, 'cry-under-fan.ogg'), ['-f', 'lavfi', '-i', 'anoisesrc=c=white:a=0.3', '-filter_complex', '[0]volume=0.3[c];[c][1]amix=inputs=2:duration=first', ...VOICE_NOTE_ARGS]);
+}
+
 /** A valid one-hour Opus file of silence (≈ 800 kB): ten seconds encoded once, then its packets repeated. */
 export async function hourOfSilence(dir: string): Promise<string> {
   const tenSeconds = await synthesize('anullsrc=r=48000:cl=mono', join(dir, 'silence-10s.ogg'), ['-t', '10', ...VOICE_NOTE_ARGS]);
