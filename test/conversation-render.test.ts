@@ -140,6 +140,13 @@ describe('callback data (zod at the boundary)', () => {
       [callbackData.language('ru'), { kind: 'language', lang: 'ru' }],
       [callbackData.donate(true), { kind: 'donate', on: true }],
       [callbackData.forget(false), { kind: 'forget', confirmed: false }],
+      [callbackData.actually('not_a_cry', big), { kind: 'feedback', recording: big, tap: { answer: 'actually', reason: 'not_a_cry' } }],
+      [callbackData.itIsACry(big), { kind: 'override', recording: big }],
+      [callbackData.helped('nothing', big), { kind: 'outcome', recording: big, outcome: 'nothing' }],
+      [callbackData.followUps(false), { kind: 'followUps', on: false }],
+      [callbackData.quiet({ from: 22, to: 7 }), { kind: 'quiet', hours: { from: 22, to: 7 } }],
+      [callbackData.quiet(undefined), { kind: 'quiet', hours: undefined }],
+      [callbackData.clock({ from: 23, to: 8 }, 0), { kind: 'clock', hours: { from: 23, to: 8 }, localHour: 0 }],
     ] as const;
     for (const [text, meaning] of made) {
       expect(parseCallback(text), text).toEqual(meaning);
@@ -147,7 +154,7 @@ describe('callback data (zod at the boundary)', () => {
     }
   });
 
-  it.each(['fed:9h:1', 'fed:4h+:-1', 'fed:4h+', 'right:abc', 'right:1:2', 'was:DROP TABLE:1', 'was:Hungry:1', 'lang:de', 'donate:maybe', 'forget:', 'age:2y', '', 'x'.repeat(64)])(
+  it.each(['fed:9h:1', 'fed:4h+:-1', 'fed:4h+', 'right:abc', 'right:1:2', 'was:DROP TABLE:1', 'was:Hungry:1', 'lang:de', 'donate:maybe', 'forget:', 'age:2y', 'helped:pizza:1', 'anyway:0', 'quiet:22-22', 'quiet:24-7', 'clock:22-7:24', 'clock:22-7', 'followups:', '', 'x'.repeat(64)])(
     'refuses %j',
     (text) => expect(parseCallback(text)).toBeUndefined(),
   );

@@ -1,11 +1,11 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
-import pg from 'pg';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../app/embedded-postgres.js';
 import { prepareTemporal } from '../app/stack.js';
 import { startDevServer } from '../app/temporal-dev-server.js';
 import { freePort } from './support/local-pipeline.js';
+import { scratchDatabase } from './support/scratch-database.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -49,24 +49,11 @@ async function testDatabase() {
   if (process.env.TEST_DATABASE_URL) {
     return { url: process.env.TEST_DATABASE_URL, describe: 'TEST_DATABASE_URL', stop: async () => undefined };
   }
-  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${TEST_DB} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${TEST_DB}`);
-    await admin.end();
-    const drop = async () => {
-      const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${TEST_DB} WITH (FORCE)`).finally(() => client.end());
-    };
-    return { url: `postgres://postgres@127.0.0.1:5432/${TEST_DB}`, describe: `PostgreSQL database ${TEST_DB} at 127.0.0.1:5432`, stop: drop };
-  } catch {
-    await admin.end().catch(() => undefined);
-    const embedded = await startEmbeddedPostgres(`${process.cwd()}/.data/test-pglite-${process.pid}`);
-    console.warn('no PostgreSQL at 127.0.0.1:5432: tests use embedded PGlite');
-    return { url: embedded.url, describe: 'embedded PGlite', stop: embedded.stop };
-  }
+  const local = await scratchDatabase(TEST_DB);
+  if (local) return { url: local.url, describe: `PostgreSQL database ${TEST_DB} at 127.0.0.1:5432`, stop: local.drop };
+  const embedded = await startEmbeddedPostgres(`${process.cwd()}/.data/test-pglite-${process.pid}`);
+  console.warn('no PostgreSQL at 127.0.0.1:5432: tests use embedded PGlite');
+  return { url: embedded.url, describe: 'embedded PGlite', stop: embedded.stop };
 }
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };

@@ -36,17 +36,6 @@ export async function storedAnalyses(pool: pg.Pool, where: string, params: unkno
   }
 }
 
-/** The first row `sql` finds once there is one: what a workflow stores comes a moment after what the test saw. */
-export async function waitForRow(pool: pg.Pool, sql: string, params: unknown[], timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await pool.query(sql, params);
-    if (rows[0]) return rows[0];
-    if (Date.now() > deadline) throw new Error(`no row for ${sql} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 export async function temporalClient() {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   return { client: new Client({ connection }), close: () => connection.close() };
