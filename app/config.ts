@@ -41,8 +41,10 @@ const Env = z.object({
   FEEDBACK_WINDOW: duration.prefault('6h'),
   DONATION_RETENTION: duration.prefault('90d'),
   FOLLOW_UP_AFTER: duration.prefault('20m'),
+  // The whycry-quality Schedule's interval (app/schedules.ts), and the period each measureQuality run covers.
   QUALITY_EVERY: duration.prefault('1d'),
-  // What calls for retraining (issue #11): checked by every measureQuality run, per model version.
+  // What calls for retraining (issue #11): checked by every measureQuality run, per model version;
+  // the Schedule carries them to its runs, so a worker's restart with new values changes the next check.
   RETRAIN_MAX_OVERRIDE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   RETRAIN_MIN_REFUSALS: z.coerce.number().int().positive().default(50),
   RETRAIN_MIN_LABELLED: z.coerce.number().int().positive().default(30),

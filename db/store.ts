@@ -5,6 +5,7 @@ import { createDonationStore } from './donations.js';
 import { createFeedbackStore } from './feedback.js';
 import { forgetChat } from './forget.js';
 import { createLabelStore } from './labels.js';
+import { createQualityStore } from './quality.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createSettingsStore } from './settings.js';
 
@@ -21,6 +22,7 @@ export function createStore(pool: pg.Pool) {
     feedback: createFeedbackStore(pool),
     labels: createLabelStore(pool),
     donations: createDonationStore(pool),
+    quality: createQualityStore(pool),
     rateLimiter: createRateLimiter(pool),
     chats: createChatStore(pool),
     forgetChat: (chatId: number) => forgetChat(pool, chatId),

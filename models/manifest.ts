@@ -49,6 +49,27 @@ export const ReasonFeatures = z
   .refine((f) => f.band.highHz <= f.logMel.sampleRate / 2 && f.logMel.fMax <= f.band.highHz, 'the band must fit the sample rate')
   .refine((f) => f.pitch.hop === f.logMel.hopLength, 'pitch frames must line up with log-mel frames');
 
+/** What `validate` measures of every recording (analyses.quality) that input drift is judged on: duration, level, SNR, cry score. */
+export const INPUT_MEASURES = ['seconds', 'rmsDbfs', 'snrDb', 'cryScore'] as const;
+export type InputMeasure = (typeof INPUT_MEASURES)[number];
+
+const Spread = z.object({ p10: z.number(), p50: z.number(), p90: z.number() });
+
+/**
+ * The training recordings as the worker hears them (training/input-quantiles.ts): each sent as a
+ * voice note, then decoded, measured and scored by the cry gate exactly as `validate` does. The
+ * quality measurement compares what parents send with these quantiles (input drift), and takes the
+ * most frequent label for the always-majority baseline.
+ */
+export const TrainingInputs = z.object({
+  description: z.string(),
+  recordings: z.number().int().positive(),
+  /** Recordings per label. */
+  labels: z.record(z.string(), z.number().int().nonnegative()),
+  quantiles: z.record(z.enum(INPUT_MEASURES), Spread),
+});
+export type TrainingInputs = z.infer<typeof TrainingInputs>;
+
 /** The manifest beside every shipped reason model: what it expects, what it was trained on, how good it is. */
 export const Manifest = z
   .object({
@@ -83,6 +104,8 @@ export const Manifest = z
         ece: z.object({ before: z.number(), after: z.number() }),
       })
       .loose(),
+    /** Manifests written before the quality measurement have none: no drift, no baseline for them. */
+    inputs: TrainingInputs.optional(),
   })
   .refine((m) => m.input.shape[1] === m.features.dims, 'the model input must take the whole feature vector')
   .refine((m) => m.calibration.logitShift.length === m.labels.length, 'one logit shift per label');

@@ -3,6 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../app/config.js';
+import { ensureQualitySchedule, QUALITY_SCHEDULE_ID } from '../app/schedules.js';
 import { analyseRecording } from '../workflows/index.js';
 import { CRY_VOICE_NOTE, scratch } from './support/audio.js';
 import { startTestWorker, temporalClient, testDatabase } from './support/harness.js';
@@ -60,5 +62,20 @@ describe.runIf(existsSync(CHROMIUM))('the Temporal Web UI, in a real headless Ch
       await page.getByText(activity, { exact: true }).first().waitFor({ timeout: 30_000 });
     }
     await page.screenshot({ path: join(ARTIFACTS, 'web-ui-history.png'), fullPage: true });
+  });
+
+  it('lists the quality Schedule and shows its interval and the input of its runs', async () => {
+    await ensureQualitySchedule(temporal.client, loadConfig({ TEMPORAL_TASK_QUEUE: worker.taskQueue }));
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${inject('temporalUiUrl')}/namespaces/default/schedules`);
+    const schedule = page.getByRole('link', { name: QUALITY_SCHEDULE_ID }).first();
+    await schedule.waitFor({ timeout: 30_000 });
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'web-ui-schedules.png'), fullPage: true });
+
+    await schedule.click();
+    await page.waitForURL(new RegExp(`/schedules/${QUALITY_SCHEDULE_ID}`));
+    await page.getByText('measureQuality').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'web-ui-schedule.png'), fullPage: true });
   });
 });

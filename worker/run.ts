@@ -1,9 +1,11 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createTelegram } from '../telegram/client.js';
 import type { Config } from '../app/config.js';
+import { ensureQualitySchedule } from '../app/schedules.js';
 import type { Stack } from '../app/stack.js';
 import { ReasonModel } from '../models/reason-model.js';
 import { createWhycryWorker } from './worker.js';
@@ -14,7 +16,7 @@ const STALE_AFTER_MS = 60 * 60 * 1000;
 /**
  * Builds a worker from the configuration: the model (refusing a sha256
  * mismatch), the Telegram client when a token is set, a scratch folder, and a
- * connection to Temporal. Resolves once the worker polls; `done` settles when it stops.
+ * connection to Temporal; ensures the quality Schedule. Resolves once the worker polls; `done` settles when it stops.
  */
 export async function startWorker(config: Config, stack: Pick<Stack, 'temporalAddress' | 'store'>) {
   const model = await ReasonModel.load(config.modelDir);
@@ -31,6 +33,10 @@ export async function startWorker(config: Config, stack: Pick<Stack, 'temporalAd
     files: { workDir, model, telegram, limits: config.limits },
     maxAudioSeconds: config.limits.maxAudioSeconds,
   });
+  // Every worker brings the Schedule to its configuration; one that cannot still answers parents.
+  await ensureQualitySchedule(new Client({ connection, namespace: config.temporal.namespace }), config).catch((error: unknown) =>
+    Runtime.instance().logger.warn('quality schedule not ensured (npm run schedules does it)', { error }),
+  );
   const done = worker.run().finally(async () => {
     await connection.close();
     await model.close();

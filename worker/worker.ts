@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createFileActivities, type FileDeps } from '../activities/files.js';
+import { createQualityActivities } from '../activities/quality.js';
 import { createSharedActivities } from '../activities/shared.js';
 import type { Store } from '../db/store.js';
 import { heartbeatWhileRunning } from './heartbeat.js';
@@ -22,6 +23,8 @@ export interface WhycryWorkerOptions {
 }
 
 const WORKFLOWS = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** The shipped models, one folder per version: the quality measurement reads each version's manifest there. */
+const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
 
 /**
  * Recordings one process analyses at once. A recording holds its place from
@@ -52,15 +55,18 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     taskQueue: opts.taskQueue,
     ...workflows,
     interceptors: { activity: [analysisMetrics, heartbeatWhileRunning] },
-    activities: createSharedActivities({
-      workerTaskQueue,
-      sessions,
-      modelVersion: opts.files.model.manifest.version,
-      store: opts.store,
-      telegram: opts.files.telegram,
-      temporal: new Client({ connection: opts.connection, namespace: opts.namespace }),
-      maxAudioSeconds: opts.maxAudioSeconds,
-    }),
+    activities: {
+      ...createSharedActivities({
+        workerTaskQueue,
+        sessions,
+        modelVersion: opts.files.model.manifest.version,
+        store: opts.store,
+        telegram: opts.files.telegram,
+        temporal: new Client({ connection: opts.connection, namespace: opts.namespace }),
+        maxAudioSeconds: opts.maxAudioSeconds,
+      }),
+      ...createQualityActivities({ store: opts.store, modelsDir: MODELS }),
+    },
   });
   const files = await Worker.create({
     connection: opts.connection,

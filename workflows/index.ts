@@ -1,2 +1,3 @@
 export { analyseRecording, listeningSentUpdate } from './recording.js';
 export { forgetChat, keepDonation } from './privacy.js';
+export { measureQuality } from './quality.js';
