@@ -50,9 +50,11 @@ export function simulatedFamily(api: BotApiServer, pool: pg.Pool, chat: ChatRef,
   const chance = (p: number) => random() < p;
   const message = (id: number) => api.messages(chat.id).find((m) => m.message_id === id);
   const buttons = (m: BotMessage | undefined) => (m?.reply_markup?.inline_keyboard ?? []).flat().map((b) => ('callback_data' in b ? b.callback_data : ''));
+  /** What the parent waits for, named in the error when it does not come. */
+  const wait = <T>(what: string, predicate: () => T | undefined | null | false) => api.waitFor(predicate, WAIT_MS).catch((err: Error) => Promise.reject(new Error(`${what}: ${err.message}`)));
   const press = async (messageId: number, data: string) => {
     const { callback_query } = api.pressButton(chat, messageId, data);
-    await api.waitFor(() => api.calls.find((c) => c.method === 'answerCallbackQuery' && c.params.callback_query_id === callback_query!.id), WAIT_MS);
+    await wait(`the pop-up of ${data}`, () => api.calls.find((c) => c.method === 'answerCallbackQuery' && c.params.callback_query_id === callback_query!.id));
   };
   const row = (workflowId: string, verdict?: string): Promise<{ verdict: string; top_reason: string | null }> =>
     waitForRow(pool, 'SELECT verdict, top_reason FROM analyses WHERE workflow_id = $1 AND ($2::text IS NULL OR verdict = $2)', [workflowId, verdict ?? null], WAIT_MS);
@@ -64,7 +66,7 @@ export function simulatedFamily(api: BotApiServer, pool: pg.Pool, chat: ChatRef,
       if (!chance(habits.donateRate)) return false;
       const before = api.messages(chat.id).length;
       api.sendText(chat, '/privacy');
-      const page = await api.waitFor(() => api.messages(chat.id)[before], WAIT_MS);
+      const page = await wait('/privacy', () => api.messages(chat.id)[before]);
       await press(page.message_id, callbackData.donate(true));
       return true;
     },
@@ -72,12 +74,12 @@ export function simulatedFamily(api: BotApiServer, pool: pg.Pool, chat: ChatRef,
     async send({ voiceNote, seconds, truth }: Sent): Promise<Happened> {
       const recording = api.sendVoice(chat, { bytes: await readFile(voiceNote), duration: Math.round(seconds) }).message!.message_id;
       const workflowId = recordingWorkflowId(chat.id, recording);
-      const answer = await api.waitFor(() => api.messages(chat.id).find((m) => m.reply_to_message_id === recording && m.edits.length >= 2), WAIT_MS);
+      const answer = await wait('the answer', () => api.messages(chat.id).find((m) => m.reply_to_message_id === recording && m.edits.length >= 2));
       let { verdict, top_reason: top } = await row(workflowId);
       const happened: Happened = { verdict, overridden: false, feedback: 'none' };
       if (isOverridable(verdict) && truth && chance(habits.overrideRate)) {
         await press(answer.message_id, callbackData.itIsACry(recording));
-        await api.waitFor(() => buttons(message(answer.message_id)).includes(callbackData.right(recording)), WAIT_MS);
+        await wait('the answer after "it is my baby crying"', () => buttons(message(answer.message_id)).includes(callbackData.right(recording)));
         ({ verdict, top_reason: top } = await row(workflowId, 'ok'));
         happened.overridden = true;
       }
@@ -91,13 +93,13 @@ export function simulatedFamily(api: BotApiServer, pool: pg.Pool, chat: ChatRef,
         }
         await press(answer.message_id, callbackData.wrong(recording));
         const pick = callbackData.actually(label ?? NOT_A_CRY, recording);
-        await api.waitFor(() => buttons(message(answer.message_id)).includes(callbackData.actually(undefined, recording)), WAIT_MS);
+        await wait('"which was it?"', () => buttons(message(answer.message_id)).includes(callbackData.actually(undefined, recording)));
         await press(answer.message_id, buttons(message(answer.message_id)).includes(pick) ? pick : callbackData.actually(undefined, recording));
         return { ...happened, feedback: label ? 'wrong' : 'not_a_cry' };
       }
       const outcome = label ? OUTCOME_OF.get(label) : undefined;
       if (!outcome || !chance(habits.followUpRate)) return happened;
-      const question = await api.waitFor(() => api.messages(chat.id).filter((m) => m.reply_to_message_id === recording)[1], WAIT_MS);
+      const question = await wait('the follow-up', () => api.messages(chat.id).filter((m) => m.reply_to_message_id === recording)[1]);
       await press(question.message_id, callbackData.helped(outcome, recording));
       return { ...happened, followUp: outcome };
     },

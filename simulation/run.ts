@@ -5,20 +5,23 @@
  *
  *   npm run simulate:parents -- [--parents 200] [--days 7] [--day-seconds 20] [--donate-rate 0.3]
  *     [--feedback-rate 0.5] [--follow-up-rate 0.6] [--override-rate 0.5] [--label-noise 0.2]
- *     [--non-cry-rate 0.1] [--max-minutes 15] [--seed 1] [--datasets ../shared/datasets]
+ *     [--non-cry-rate 0.1] [--noisy-room-rate 0.15] [--max-minutes 15] [--seed 1] [--datasets ../shared/datasets]
  *
  * Each family is a Donate-a-cry install (its own babies' cries, the dataset's labels as the
- * truth), now and then sending a household sound by mistake; parents donate, answer, override and
+ * truth), now and then sending a household sound by mistake, or a cry recorded far from the phone in
+ * a noisy room (a household sound over it: the gate may refuse it); parents donate, answer, override and
  * mislabel at the given rates. A simulated day lasts `--day-seconds`, and so does the quality
  * Schedule's period (QUALITY_EVERY): the table is the rows that Schedule wrote, day by day, plus one
  * last run triggered at the end. `--max-minutes` bounds the whole run: no new family starts after it.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { z } from 'zod';
-import { toVoiceNote } from '../audio/voice-note.js';
+import { ffmpegPath } from '../audio/ffmpeg.js';
+import { toVoiceNote, VOICE_NOTE_ARGS } from '../audio/voice-note.js';
 import { labelledCries, unlabelled, type Recording } from '../evaluation/recordings.js';
 import { installTelemetry } from '../app/telemetry.js';
 import { startLocalPipeline } from '../test/support/local-pipeline.js';
@@ -36,6 +39,7 @@ const Args = z.object({
   overrideRate: z.coerce.number().min(0).max(1).default(0.5),
   labelNoise: z.coerce.number().min(0).max(1).default(0.2),
   nonCryRate: z.coerce.number().min(0).max(1).default(0.1),
+  noisyRoomRate: z.coerce.number().min(0).max(1).default(0.15),
   maxMinutes: z.coerce.number().positive().default(15),
   seed: z.coerce.number().int().default(1),
   datasets: z.string().min(1).default('../shared/datasets'),
@@ -43,7 +47,7 @@ const Args = z.object({
 
 const { values } = parseArgs({
   options: Object.fromEntries(
-    ['parents', 'days', 'day-seconds', 'donate-rate', 'feedback-rate', 'follow-up-rate', 'override-rate', 'label-noise', 'non-cry-rate', 'max-minutes', 'seed', 'datasets'].map((name) => [name, { type: 'string' as const }]),
+    ['parents', 'days', 'day-seconds', 'donate-rate', 'feedback-rate', 'follow-up-rate', 'override-rate', 'label-noise', 'non-cry-rate', 'noisy-room-rate', 'max-minutes', 'seed', 'datasets'].map((name) => [name, { type: 'string' as const }]),
   ),
 });
 const args = Args.parse(Object.fromEntries(Object.entries(values).map(([key, value]) => [key.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()), value])));
@@ -53,6 +57,7 @@ const deadline = started + args.maxMinutes * 60_000;
 /** Families in flight at once: enough to keep both stages of the machine busy, few enough for the answers to stay quick. */
 const IN_FLIGHT = Math.max(2, cpus().length * 3);
 const FOLLOW_UP_AFTER_S = 3;
+const run = promisify(execFile);
 
 const cries = await labelledCries(join(args.datasets, 'donateacry'));
 const sounds = (await unlabelled(join(args.datasets, 'esc50-subset'), 'non-cry')).filter((r) => r.kind === 'non-cry');
@@ -75,9 +80,14 @@ const notes = await mkdtemp(join(tmpdir(), 'whycry-simulation-'));
 console.error(`simulating ${args.parents} families over ${args.days} days of ${args.daySeconds} s (${families.length} Donate-a-cry installs, ${sounds.length} household sounds; database: ${database ? 'local PostgreSQL' : 'embedded PGlite'})`);
 
 let made = 0;
-async function voiceNote(recording: Recording): Promise<Sent> {
+/** The recording as the parent's phone sends it: a voice note, of the recording alone or of a cry under `noise` (looped), far from the phone. */
+async function voiceNote(recording: Recording, noise?: Recording): Promise<Sent> {
   const path = join(notes, `${made++}.ogg`);
-  await toVoiceNote(recording.path, path);
+  if (noise) {
+    await run(ffmpegPath(), ['-nostdin', '-loglevel', 'error', '-i', recording.path, '-i', noise.path, '-filter_complex', '[0]volume=0.25[c];[1]aloop=loop=-1:size=2e9[n];[c][n]amix=inputs=2:duration=first', ...VOICE_NOTE_ARGS, path]);
+  } else {
+    await toVoiceNote(recording.path, path);
+  }
   return { voiceNote: path, seconds: recording.kind === 'cry' ? 7 : 5, truth: recording.label ?? undefined };
 }
 
@@ -92,7 +102,9 @@ async function family(index: number): Promise<Happened[]> {
   const own = families[index % families.length]!;
   const happened: Happened[] = [];
   for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
-    happened.push(await parent.send(await voiceNote(random() < args.nonCryRate ? pick(sounds, random) : pick(own, random))));
+    const mistake = random() < args.nonCryRate;
+    const noisy = !mistake && random() < args.noisyRoomRate;
+    happened.push(await parent.send(await voiceNote(mistake ? pick(sounds, random) : pick(own, random), noisy ? pick(sounds, random) : undefined)));
   }
   return happened;
 }

@@ -24,6 +24,7 @@ describe('recorded histories replay against the current workflow code', () => {
         'telegram-answered-fewer-round-trips.json',
         'telegram-follow-up-answered.json',
         'telegram-gate-override.json',
+        'measure-quality.json',
       ]),
     );
   });
