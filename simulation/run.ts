@@ -26,6 +26,7 @@ import { labelledCries, unlabelled, type Recording } from '../evaluation/recordi
 import { installTelemetry } from '../app/telemetry.js';
 import { startLocalPipeline } from '../test/support/local-pipeline.js';
 import { scratchDatabase } from '../test/support/scratch-database.js';
+import { mulberry32 } from '../test/telegram/faults.js';
 import { simulatedFamily, pick, type Happened, type Sent } from './family.js';
 import { measuredTable } from './table.js';
 
@@ -155,16 +156,4 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
   return groups;
-}
-
-/** A small seeded generator, so that a run with the same --seed makes the same families. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -12,6 +12,7 @@ import { uniqueQueue } from './support/bot.js';
 import { temporalClient, testDatabase } from './support/harness.js';
 import { freePort } from './support/local-pipeline.js';
 import { spawnWorkerProcess } from './support/worker-process.js';
+import { mulberry32 } from './telegram/faults.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
@@ -51,14 +52,7 @@ afterAll(async () => {
 
 /** Deterministic pseudo-random numbers (mulberry32): the same seeded period every run. */
 function randoms(seed: number) {
-  let state = seed;
-  const next = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return { next, pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!, between: (low: number, high: number) => low + (high - low) * next() };
 }
 
