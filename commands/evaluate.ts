@@ -11,11 +11,14 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { checkExport } from '../evaluation/exports.js';
 import { predict } from '../evaluation/predict.js';
 import { labelledCries, sample, unlabelled, type Recording } from '../evaluation/recordings.js';
 import { writeReport } from '../evaluation/report.js';
 import { ReasonModel } from '../models/reason-model.js';
 import { loadConfig } from '../app/config.js';
+import { databaseUrlOf } from '../app/stack.js';
+import { UserError } from '../app/user-error.js';
 
 const USAGE = `usage: npm run evaluate -- <dataset dir> [--non-cries <dir>]... [--cries <dir>]...
   [--compare <predictions.jsonl>]... [--model <dir>] [--out <dir>] [--limit N] [--title "…"] [--note "…"]`;
@@ -71,6 +74,12 @@ if (missing) {
   process.exit(2);
 }
 const config = loadConfig();
+// A folder of `npm run export` is refused past its retention, and without the families withdrawn since (/forget).
+const exportChecks = await Promise.all(folderArgs.map(({ dir }) => checkExport(dir, databaseUrlOf(config)))).catch((err: unknown) => {
+  if (!(err instanceof UserError)) throw err;
+  console.error(`evaluate: ${err.message}`);
+  process.exit(2);
+});
 const model = await ReasonModel.load(args.model ?? config.modelDir);
 const version = model.manifest.version;
 const out = args.out ?? join('training', 'reports', `evaluation-${version}`);
@@ -82,7 +91,7 @@ const folders = [
 ];
 const recordings: Recording[] = [];
 for (const { dir, list } of folders) {
-  const found = await list();
+  const found = (await list()).filter((r) => exportChecks.every((check) => check.admits(r.family)));
   const kept = sample(found, args.limit);
   console.error(`${dir}: ${found.length} audio files${kept.length < found.length ? `, ${kept.length} sampled (--limit ${args.limit})` : ''}`);
   recordings.push(...kept);

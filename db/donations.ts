@@ -9,7 +9,7 @@ export interface Donation {
 }
 
 /** The settings of an analysis' chat as it is now: a group upgraded to a supergroup keeps its choice under the new ID. */
-const CHAT_SETTINGS = `LEFT JOIN chat_migrations m ON m.from_chat_id = a.chat_id JOIN chat_settings s ON s.chat_id = coalesce(m.to_chat_id, a.chat_id)`;
+export const CHAT_SETTINGS = `LEFT JOIN chat_migrations m ON m.from_chat_id = a.chat_id JOIN chat_settings s ON s.chat_id = coalesce(m.to_chat_id, a.chat_id)`;
 
 /** Donated recordings live here, outside any workflow history, until their retention ends. */
 export function createDonationStore(pool: pg.Pool) {

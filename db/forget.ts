@@ -1,8 +1,10 @@
 import type pg from 'pg';
 import { chatFamily, lockChats } from './chats.js';
+import { withdrawFromExports, type Withdrawn } from './exports.js';
 import { inTransaction } from './transaction.js';
 
-export interface Forgotten {
+/** What /forget deleted; `exports` and `lastExportedAt` only when exports held the chat's donated recordings (withdrawn from them now). */
+export interface Forgotten extends Partial<Withdrawn> {
   analyses: number;
   feedback: number;
   donations: number;
@@ -15,7 +17,8 @@ export const TOMBSTONE_KEPT = '1 day';
  * Deletes everything stored about a chat in one transaction — under every ID
  * it has had (a group upgraded to a supergroup) — its analyses (their
  * feedback and donations go with them), settings, rate-limit entries and
- * migration record, and leaves a tombstone so that a recording sent before
+ * migration record, withdraws it from the exports that held its donated
+ * recordings (db/exports.ts), and leaves a tombstone so that a recording sent before
  * now, still being analysed, stores nothing later (`upsert` checks it under
  * the same lock). Running it again deletes nothing more and says so.
  * Returns the chat IDs it covered, for the histories to go too.
@@ -40,6 +43,7 @@ export async function forgetChat(pool: pg.Pool, chatId: number): Promise<Forgott
        ON CONFLICT (chat_id) DO UPDATE SET forgotten_at = now()`,
       [chatIds],
     );
-    return { ...rows[0]!, chatIds };
+    const exported = await withdrawFromExports(db, chatIds);
+    return { ...rows[0]!, ...exported, chatIds };
   });
 }

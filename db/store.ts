@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { createAnalysesStore } from './analyses.js';
 import { createChatStore } from './chats.js';
 import { createDonationStore } from './donations.js';
+import { createExportStore } from './exports.js';
 import { createFeedbackStore } from './feedback.js';
 import { forgetChat } from './forget.js';
 import { createLabelStore } from './labels.js';
@@ -22,6 +23,7 @@ export function createStore(pool: pg.Pool) {
     feedback: createFeedbackStore(pool),
     labels: createLabelStore(pool),
     donations: createDonationStore(pool),
+    exports: createExportStore(pool),
     quality: createQualityStore(pool),
     rateLimiter: createRateLimiter(pool),
     chats: createChatStore(pool),

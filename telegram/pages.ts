@@ -35,10 +35,21 @@ export function renderPrivacy(lang: Lang, settings: Pick<ChatSettings, 'donate' 
   return fill(m.privacy, { donation, followUps });
 }
 
-/** The end of /forget: what was deleted, and the recordings it stopped half-way. */
+/**
+ * The end of /forget: what was deleted, the recordings it stopped half-way, and — for a chat that
+ * donated — whether exports for training held its recordings (they are withdrawn from them now).
+ */
 export function renderForgotten(lang: Lang, forgotten: ForgetOutcome): string {
   const m = messagesFor(lang);
   const count = (what: keyof typeof m.counted) => plural(lang, forgotten[what] ?? 0, m.counted[what]);
-  const done = fill(m.forgotten, { analyses: count('analyses'), feedback: count('feedback'), donations: count('donations') });
-  return forgotten.stopped ? `${done}\n${fill(m.forgottenInFlight, { stopped: count('stopped') })}` : done;
+  const lines = [fill(m.forgotten, { analyses: count('analyses'), feedback: count('feedback'), donations: count('donations') })];
+  if (forgotten.stopped) lines.push(fill(m.forgottenInFlight, { stopped: count('stopped') }));
+  if (forgotten.lastExportedAt) {
+    // A day is enough, in UTC: the chat's offset from UTC went with its settings.
+    const date = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(forgotten.lastExportedAt));
+    lines.push(fill(m.forgottenExported, { exports: count('exports'), date }));
+  } else if (forgotten.donations) {
+    lines.push(m.forgottenNotExported);
+  }
+  return lines.join('\n');
 }

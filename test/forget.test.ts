@@ -1,10 +1,13 @@
-import { readdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Update } from 'grammy/types';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../app/config.js';
 import { rerunRecording } from '../commands/rerun.js';
+import { checkExport } from '../evaluation/exports.js';
 import { callbackData } from '../telegram/callback-data.js';
 import { en } from '../telegram/locales/en.js';
 import { fill } from '../telegram/locales/index.js';
@@ -12,6 +15,7 @@ import { forgetWorkflowId, recordingWorkflowId } from '../workflows/ids.js';
 import { scratch } from './support/audio.js';
 import { privateChat, TOKEN } from './support/bot.js';
 import { storedAnalyses, TABLES } from './support/harness.js';
+import { waitForRow } from './support/rows.js';
 import { startPipeline } from './support/pipeline.js';
 import { telegramTestbed } from './support/testbed.js';
 import type { ChatRef } from './telegram/bot-api-server.js';
@@ -57,6 +61,10 @@ async function forget(chat: ChatRef) {
   const confirmation = await bed.api.waitFor(() => (message(chat.id, ask.message_id).text.startsWith('✅') ? message(chat.id, ask.message_id) : undefined));
   return { forgotten, confirmation, ask };
 }
+
+/** `npm run export` as an operator runs it, against the test database. */
+const exportTo = (out: string) =>
+  promisify(execFile)('npm', ['run', '--silent', 'export', '--', '--out', out], { cwd: new URL('..', import.meta.url).pathname, env: { ...process.env, DATABASE_URL: inject('databaseUrl') } });
 
 /** Resolves once the bot has handled `update` to the end: it confirmed it (its next getUpdates' offset is past it). */
 const handled = (update: Update) => bed.api.waitFor(() => bed.api.calls.find((c) => c.method === 'getUpdates' && Number(c.params.offset) > update.update_id), 15_000);
@@ -120,6 +128,30 @@ describe('/forget forgets everything, in flight or not', () => {
     await answerTo(chat.id, recording);
     expect((await rowsOf(chat.id)).analyses).toBe(1);
   });
+});
+
+describe('/forget after an export', () => {
+  it('tells a donating parent their recordings were exported, and when; the export refuses their family from then on', async () => {
+    await whycry('forget-exported');
+    const chat = privateChat(someId());
+    await bed.db.store.settings.change(chat.id, { donate: true });
+    const recording = bed.api.sendVoice(chat, { bytes: bed.voice, duration: 7 }).message!.message_id;
+    const answer = await answerTo(chat.id, recording);
+    bed.api.pressButton(chat, answer.message_id, callbackData.right(recording));
+    await waitForRow(bed.db.pool, 'SELECT 1 FROM donations WHERE workflow_id = $1', [recordingWorkflowId(chat.id, recording)]);
+    const out = join(await scratch(), 'export');
+    await exportTo(out);
+    const { family } = JSON.parse(await readFile(join(out, 'manifest.jsonl'), 'utf8'));
+    const { exported_at: exportedAt } = (await bed.db.pool.query('SELECT exported_at FROM exports')).rows[0];
+
+    const { forgotten, confirmation } = await forget(chat);
+    expect(forgotten).toMatchObject({ analyses: 1, donations: 1, exports: 1, lastExportedAt: exportedAt.toISOString() });
+    const date = new Intl.DateTimeFormat('en', { dateStyle: 'long', timeZone: 'UTC' }).format(exportedAt);
+    expect(confirmation.text).toContain(fill(en.forgottenExported, { exports: 'once', date }));
+    expect((await checkExport(out, inject('databaseUrl'))).admits(family)).toBe(false);
+    // The export's row names the family, never the chat.
+    expect(await rowsOf(chat.id)).toMatchObject({ exports: 0, donations: 0 });
+  }, 150_000);
 });
 
 describe('the confirmation belongs to the question', () => {

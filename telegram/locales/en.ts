@@ -215,12 +215,15 @@ export const en = {
   forgetting: '🗑 Deleting…',
   forgotten: '✅ Done. I deleted {analyses}, {feedback}, {donations}, the settings of this chat and the records of how its recordings were processed. I keep nothing about it now.',
   forgottenInFlight: '⏹ Stopped as well: {stopped} still being analysed or waiting for your feedback. Nothing about them is kept.',
+  forgottenExported: '📦 Donated recordings of this chat were exported for training {exports} (last on {date}). From now on, those copies will not be used for training.',
+  forgottenNotExported: '📦 None of the donated recordings of this chat had been exported for training.',
   counted: {
     analyses: { one: '{n} analysis', other: '{n} analyses' },
     feedback: { one: '{n} feedback answer', other: '{n} feedback answers' },
     donations: { one: '{n} donated recording', other: '{n} donated recordings' },
     stopped: { one: '{n} recording', other: '{n} recordings' },
-  } as Record<'analyses' | 'feedback' | 'donations' | 'stopped', Plural>,
+    exports: { one: 'once', other: '{n} times' },
+  } as Record<'analyses' | 'feedback' | 'donations' | 'stopped' | 'exports', Plural>,
 };
 
 export type Messages = typeof en;
