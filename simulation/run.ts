@@ -75,6 +75,8 @@ const pipeline = await startLocalPipeline({
     FOLLOW_UP_AFTER: `${FOLLOW_UP_AFTER_S}s`,
     QUALITY_EVERY: `${args.daySeconds}s`,
     RATE_LIMIT_RECORDINGS: '1000',
+    // The thresholds that call for retraining, as the operator set them for this run.
+    ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('RETRAIN_') && entry[1] !== undefined)),
   },
 });
 const notes = await mkdtemp(join(tmpdir(), 'whycry-simulation-'));
@@ -140,7 +142,7 @@ const count = (what: (h: Happened) => boolean) => results.filter(what).length;
 console.log(
   [
     `${results.length} recordings from ${args.parents - skipped} families in ${Math.round((Date.now() - started) / 1000)} s (${failures} families failed, ${skipped} not started: over --max-minutes)`,
-    `  verdicts: ${JSON.stringify(Object.fromEntries([...groupBy(results, (h) => h.verdict)].map(([verdict, all]) => [verdict, all.length])))}`,
+    `  the gate's first verdicts: ${JSON.stringify(Object.fromEntries([...groupBy(results, (h) => h.verdict)].map(([verdict, all]) => [verdict, all.length])))}`,
     `  overrides: ${count((h) => h.overridden)}, feedback: ${count((h) => h.feedback !== 'none')} (not a cry: ${count((h) => h.feedback === 'not_a_cry')}), follow-ups answered: ${count((h) => h.followUp !== undefined)}`,
     '',
     table,
