@@ -15,7 +15,7 @@ export interface QualityDeps {
 }
 
 /** Fewer recordings than this say nothing about a median: no drift then. */
-export const MIN_DRIFT_RECORDINGS = 20;
+const MIN_DRIFT_RECORDINGS = 20;
 
 /** What the measurement reads of a version's manifest; older manifests may lack the rest, or `inputs`. */
 const TrainedAs = z.object({ createdAt: z.string(), inputs: TrainingInputs.optional() });

@@ -89,7 +89,7 @@ export function clockKeyboard(hours: QuietWindow): InlineKeyboardMarkup {
 }
 
 export const clockHour = (hour: number) => `${String(hour).padStart(2, '0')}:00`;
-export const clockRange = ({ from, to }: QuietWindow) => `${clockHour(from)}–${clockHour(to)}`;
+const clockRange = ({ from, to }: QuietWindow) => `${clockHour(from)}–${clockHour(to)}`;
 
 /** Buttons two a row. */
 function pairs(buttons: InlineKeyboardButton.CallbackButton[]): Row[] {
