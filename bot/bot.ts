@@ -46,16 +46,15 @@ export function createBot({ token, apiRoot, store, startRecording, sendTap, star
   // update. Network errors go on to untilAvailable; polling and the menu keep their own retries.
   const retrying = autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: true });
   bot.api.config.use((prev, method, payload, signal) => (OWN_RETRIES.has(method) ? prev(method, payload, signal) : retrying(prev, method, payload, signal)));
-  const privacy = { donationRetentionMs: conversation.donationRetentionMs, followUpAfterMs: conversation.followUpAfterMs };
 
   // Updates are handled concurrently (bot/serve.ts); each chat's one after another, in the order sent.
   bot.use(sequentialize((ctx) => (ctx.chat ? String(ctx.chat.id) : undefined)));
   const handlers = new Composer<BotContext>();
   handlers.use(chatMigrations(store));
   handlers.use(chatSettings(store.settings));
-  handlers.use(commands({ store, maxAudioSeconds: limits.maxAudioSeconds, privacy }));
+  handlers.use(commands({ store, maxAudioSeconds: limits.maxAudioSeconds, privacy: conversation }));
   handlers.use(recordings({ store, startRecording, limits, rateLimit, conversation, workers, log }));
-  handlers.use(buttons({ store, sendTap, startForget, privacy }));
+  handlers.use(buttons({ store, sendTap, startForget, privacy: conversation }));
   // In a family group people also talk to each other: only a private chat is told that its message was no recording.
   handlers.chatType('private').on('message', (ctx) => ctx.reply(ctx.m.notAudio));
   bot.use(untilAvailable(handlers, { giveUpMs: WAIT_FOR_SERVICES_MS, log }));

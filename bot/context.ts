@@ -1,5 +1,5 @@
 import type { Context, MiddlewareFn } from 'grammy';
-import type { ChatSettings, SettingsStore } from '../db/settings.js';
+import { DEFAULT_SETTINGS, type ChatSettings, type SettingsStore } from '../db/settings.js';
 import type { Messages } from '../telegram/locales/en.js';
 import { languageOf, messagesFor, type Lang } from '../telegram/locales/index.js';
 
@@ -12,7 +12,7 @@ export type BotContext = Context & { settings: ChatSettings; lang: Lang; m: Mess
  */
 export function chatSettings(store: SettingsStore): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
-    ctx.settings = ctx.chat ? await store.get(ctx.chat.id) : { donate: false, followUps: true };
+    ctx.settings = ctx.chat ? await store.get(ctx.chat.id) : DEFAULT_SETTINGS;
     ctx.lang = languageOf(ctx.settings.language ?? ctx.from?.language_code);
     ctx.m = messagesFor(ctx.lang);
     await next();

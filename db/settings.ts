@@ -33,6 +33,9 @@ interface Row {
 
 const COLUMNS = `language, to_char(born_around, 'YYYY-MM-DD') AS born_around, donate, follow_ups, quiet_from, quiet_to, utc_offset_minutes`;
 
+/** A chat that never chose anything: no language, no age, no donation, follow-ups at any hour. */
+export const DEFAULT_SETTINGS: Readonly<ChatSettings> = { donate: false, followUps: true };
+
 const toSettings = (row: Row | undefined): ChatSettings =>
   row
     ? {
@@ -42,11 +45,11 @@ const toSettings = (row: Row | undefined): ChatSettings =>
         followUps: row.follow_ups,
         ...(row.quiet_from !== null && { quiet: { from: row.quiet_from, to: row.quiet_to!, utcOffsetMinutes: row.utc_offset_minutes! } }),
       }
-    : { donate: false, followUps: true };
+    : DEFAULT_SETTINGS;
 
 export function createSettingsStore(pool: pg.Pool) {
   return {
-    /** A chat that never chose anything gets the defaults: no language, no age, no donation, follow-ups at any hour. */
+    /** A chat that never chose anything gets DEFAULT_SETTINGS. */
     async get(chatId: number): Promise<ChatSettings> {
       const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM chat_settings WHERE chat_id = $1`, [chatId]);
       return toSettings(rows[0]);
@@ -54,7 +57,7 @@ export function createSettingsStore(pool: pg.Pool) {
 
     /** Changes only what is given; the rest stays as it was. */
     async change(chatId: number, change: SettingsChange): Promise<ChatSettings> {
-      const quiet = change.quiet === undefined ? undefined : change.quiet;
+      const { quiet } = change;
       const { rows } = await pool.query<Row>(
         `INSERT INTO chat_settings (chat_id, language, born_around, donate, follow_ups, quiet_from, quiet_to, utc_offset_minutes)
          VALUES ($1, $2, $3, coalesce($4, false), coalesce($5, true), $7, $8, $9)

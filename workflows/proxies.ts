@@ -1,4 +1,5 @@
 import { ActivityFailure, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { QualityActivities } from '../activities/quality.js';
 import type { SharedActivities } from '../activities/shared.js';
 
 // Every activity heartbeats each second while it runs (worker/heartbeat.ts), so
@@ -21,6 +22,13 @@ const STORAGE_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInt
 export const database = proxyActivities<SharedActivities>({
   ...LIVENESS,
   startToCloseTimeout: '15s',
+  retry: STORAGE_RETRY,
+});
+
+// Measuring a period's quality: a few aggregate queries over the period's analyses.
+export const quality = proxyActivities<QualityActivities>({
+  ...LIVENESS,
+  startToCloseTimeout: '2m',
   retry: STORAGE_RETRY,
 });
 

@@ -1,8 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { QualityActivities } from '../activities/quality.js';
+import { log, workflowInfo } from '@temporalio/workflow';
 import type { InputMeasure } from '../models/manifest.js';
-import { LIVENESS } from './proxies.js';
+import { quality } from './proxies.js';
 
 /** [start, end) as ISO times; a recording belongs to the period its analysis was received in. */
 export interface Period {
@@ -111,13 +110,6 @@ function trippedThresholds(metrics: ModelMetrics, thresholds: RetrainThresholds)
     return reason ? [{ threshold: threshold as Threshold, reason }] : [];
   });
 }
-
-// Reading a day of analyses is a few aggregate queries; the database may restart meanwhile.
-const quality = proxyActivities<QualityActivities>({
-  ...LIVENESS,
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
-});
 
 /** Set by the server on every run a Schedule starts: the time the run was due. */
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
