@@ -10,8 +10,8 @@ import type { Interval, MeasureDrift, ModelMetrics, Period, RetrainingRequest } 
 
 export interface QualityDeps {
   store: Pick<Store, 'quality'>;
-  /** Where every model version's folder is: `<modelsDir>/<version>/manifest.json`. */
-  modelsDir: string;
+  /** Where a model version's folder is (its manifest.json), as the registry says; undefined when it does not know it. */
+  folderOf: (version: string) => Promise<string | undefined>;
 }
 
 /** Fewer recordings than this say nothing about a median: no drift then. */
@@ -33,14 +33,15 @@ const GAUGES = [
 ] as const satisfies ReadonlyArray<readonly [keyof ModelMetrics, string, string]>;
 
 /** Measuring each model version's quality over a period, and recording the retraining it calls for. */
-export function createQualityActivities({ store, modelsDir }: QualityDeps) {
+export function createQualityActivities({ store, folderOf }: QualityDeps) {
   return {
     /** One `model_metrics` row per model version that analysed recordings in the period (rewritten by a retry), and the gauges. */
     async measurePeriod(period: Period): Promise<ModelMetrics[]> {
       const counted = await store.quality.count(period, { outcomeReason: OUTCOME_REASON, notACry: NOT_A_CRY, refusals: OVERRIDABLE, measures: INPUT_MEASURES });
       const measured: ModelMetrics[] = [];
       for (const counts of counted) {
-        const trained = await trainedAs(modelsDir, counts.modelVersion);
+        const folder = await folderOf(counts.modelVersion);
+        const trained = folder ? await trainedAs(folder) : null;
         const newDonations = trained ? await store.quality.labelledDonationsSince(trained.createdAt) : null;
         measured.push(await store.quality.upsert(figures(period, counts, trained, newDonations)));
       }
@@ -62,10 +63,9 @@ export function createQualityActivities({ store, modelsDir }: QualityDeps) {
 
 export type QualityActivities = ReturnType<typeof createQualityActivities>;
 
-/** The version's manifest as far as the measurement needs it; null when no such model is on this worker. */
-async function trainedAs(modelsDir: string, version: string): Promise<TrainedAs | null> {
-  if (!/^[\w-][\w.-]*$/.test(version)) return null;
-  const text = await readFile(join(modelsDir, version, 'manifest.json'), 'utf8').catch((err: NodeJS.ErrnoException) => {
+/** The version's manifest as far as the measurement needs it; null when its folder is not on this worker. */
+async function trainedAs(folder: string): Promise<TrainedAs | null> {
+  const text = await readFile(join(folder, 'manifest.json'), 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw err;
   });

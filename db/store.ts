@@ -6,6 +6,7 @@ import { createExportStore } from './exports.js';
 import { createFeedbackStore } from './feedback.js';
 import { forgetChat } from './forget.js';
 import { createLabelStore } from './labels.js';
+import { createModelStore } from './models.js';
 import { createQualityStore } from './quality.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createSettingsStore } from './settings.js';
@@ -25,6 +26,7 @@ export function createStore(pool: pg.Pool) {
     donations: createDonationStore(pool),
     exports: createExportStore(pool),
     quality: createQualityStore(pool),
+    models: createModelStore(pool),
     rateLimiter: createRateLimiter(pool),
     chats: createChatStore(pool),
     forgetChat: (chatId: number) => forgetChat(pool, chatId),

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { LogMel, type LogMelParams } from '../audio/logmel.js';
 import { reasonFeatures, type ReasonFeatureBatch } from '../audio/reason-features.js';
 import { Spectrogram } from '../audio/spectrogram.js';
-import { CryDetector, DEFAULT_CRY_DETECTOR_DIR } from './cry-detector.js';
+import { CryDetector, DEFAULT_CRY_DETECTOR_DIR, type CryDetectorManifest } from './cry-detector.js';
 import { Manifest } from './manifest.js';
 import { ModelIntegrityError, openVerifiedModel } from './model-integrity.js';
 
@@ -30,6 +30,7 @@ export class ReasonModel {
     readonly manifest: Manifest,
     private readonly session: ort.InferenceSession,
     readonly cryDetector: CryDetector,
+    private readonly ownsDetector: boolean,
   ) {
     this.logMel = new LogMel(manifest.features.logMel);
   }
@@ -49,18 +50,28 @@ export class ReasonModel {
     let cryDetector: CryDetector | undefined;
     try {
       cryDetector = await CryDetector.load(cryDetectorDir);
-      if (cryDetector.sampleRate !== manifest.features.logMel.sampleRate) {
-        throw new Error(`${manifest.version} reads ${manifest.features.logMel.sampleRate} Hz audio, the cry detector ${cryDetector.sampleRate} Hz: one decode must serve both`);
-      }
-      const differs = differentLogMel(manifest.features.logMel, cryDetector.manifest.features.logMel);
-      if (differs.length) {
-        throw new Error(`${manifest.version} and the cry detector ${cryDetector.manifest.version} differ in log-mel ${differs.join(', ')}: one spectrogram must serve both`);
-      }
-      return new ReasonModel(manifest, session, cryDetector);
+      checkSharedFrontEnd(manifest, cryDetector.manifest);
+      return new ReasonModel(manifest, session, cryDetector, true);
     } catch (err) {
       await Promise.all([session.release(), cryDetector?.close()]);
       throw err;
     }
+  }
+
+  /**
+   * Another version of the reason model beside a cry detector that stays its owner's (the model
+   * library loads versions on demand, each listening to the same decoded audio): closing this one
+   * leaves the detector open.
+   */
+  static async loadBeside(dir: string, cryDetector: CryDetector): Promise<ReasonModel> {
+    const { manifest, session } = await openVerifiedModel(dir, Manifest);
+    try {
+      checkSharedFrontEnd(manifest, cryDetector.manifest);
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+    return new ReasonModel(manifest, session, cryDetector, false);
   }
 
   /**
@@ -99,7 +110,21 @@ export class ReasonModel {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.session.release(), this.cryDetector.close()]);
+    await Promise.all([this.session.release(), this.ownsDetector && this.cryDetector.close()]);
+  }
+}
+
+/**
+ * One decode and one log-mel pass serve the reason model and the cry detector: refuses a pair that
+ * reads another sample rate or other log-mel parameters (all but the window length, `frames`).
+ */
+export function checkSharedFrontEnd(reason: Manifest, gate: CryDetectorManifest): void {
+  if (gate.features.logMel.sampleRate !== reason.features.logMel.sampleRate) {
+    throw new Error(`${reason.version} reads ${reason.features.logMel.sampleRate} Hz audio, the cry detector ${gate.version} ${gate.features.logMel.sampleRate} Hz: one decode must serve both`);
+  }
+  const differs = differentLogMel(reason.features.logMel, gate.features.logMel);
+  if (differs.length) {
+    throw new Error(`${reason.version} and the cry detector ${gate.version} differ in log-mel ${differs.join(', ')}: one spectrogram must serve both`);
   }
 }
 

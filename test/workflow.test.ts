@@ -56,9 +56,9 @@ describe('analyseRecording on a real Temporal server', () => {
     }
 
     const trail = await activityTrail(handle);
-    // The worker running the workflow took the recording itself (a local activity), and classify cleaned up.
-    expect(trail.map((a) => a.type)).toEqual(['workerSession', 'download', 'validate', 'preprocess', 'classify', 'persist']);
-    expect(trail[0]!.local).toBe(true);
+    // The versions were chosen and the recording taken by the worker running the workflow (local activities), and classify cleaned up.
+    expect(trail.map((a) => a.type)).toEqual(['chooseModels', 'workerSession', 'download', 'validate', 'preprocess', 'classify', 'persist']);
+    expect(trail.slice(0, 2).every((a) => a.local)).toBe(true);
     expect(trail.every((a) => a.attempt === 1)).toBe(true);
 
     const { rows } = await db.pool.query('SELECT * FROM analyses WHERE workflow_id = $1', [handle.workflowId]);

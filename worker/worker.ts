@@ -4,9 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createFileActivities, type FileDeps } from '../activities/files.js';
+import { createModelActivities } from '../activities/models.js';
 import { createQualityActivities } from '../activities/quality.js';
 import { createSharedActivities } from '../activities/shared.js';
 import type { Store } from '../db/store.js';
+import { ModelLibrary, resolveModelPath } from '../models/library.js';
+import { registerShippedModels } from '../models/shipped.js';
 import { heartbeatWhileRunning } from './heartbeat.js';
 import { analysisMetrics } from './metrics.js';
 import { Sessions } from './sessions.js';
@@ -23,8 +26,6 @@ export interface WhycryWorkerOptions {
 }
 
 const WORKFLOWS = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-/** The shipped models, one folder per version: the quality measurement reads each version's manifest there. */
-const MODELS = fileURLToPath(new URL('../models/', import.meta.url));
 
 /**
  * Recordings one process analyses at once. A recording holds its place from
@@ -47,7 +48,13 @@ const SESSION_LEASE_MS = 3 * 60_000;
 export async function createWhycryWorker(opts: WhycryWorkerOptions) {
   const workerTaskQueue = `${opts.taskQueue}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const sessions = new Sessions(RECORDINGS_AT_ONCE, SESSION_LEASE_MS);
-  const fileActivities = createFileActivities({ ...opts.files, finished: (workflowId) => sessions.release(workflowId) });
+  const { model } = opts.files;
+  await registerShippedModels(opts.store.models, {
+    reason: { version: model.manifest.version, sha256: model.manifest.sha256 },
+    gate: { version: model.cryDetector.manifest.version, sha256: model.cryDetector.manifest.sha256 },
+  });
+  const library = new ModelLibrary(model, async (version) => opts.store.models.get(version));
+  const fileActivities = createFileActivities({ ...opts.files, library, finished: (workflowId) => sessions.release(workflowId) });
   const workflows = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS };
   const shared = await Worker.create({
     connection: opts.connection,
@@ -65,7 +72,8 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
         temporal: new Client({ connection: opts.connection, namespace: opts.namespace }),
         maxAudioSeconds: opts.maxAudioSeconds,
       }),
-      ...createQualityActivities({ store: opts.store, modelsDir: MODELS }),
+      ...createQualityActivities({ store: opts.store, folderOf: async (version) => (await opts.store.models.get(version).then((v) => v && resolveModelPath(v.path))) }),
+      ...createModelActivities({ models: opts.store.models, defaults: library.defaultVersions }),
     },
   });
   const files = await Worker.create({
@@ -85,6 +93,7 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     /** Runs both until `shutdown()`; when either stops or fails, the other is stopped too. */
     async run() {
       const results = await Promise.allSettled([shared.run().finally(shutdown), files.run().finally(shutdown)]);
+      await library.close();
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
     },

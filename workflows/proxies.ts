@@ -1,4 +1,5 @@
 import { ActivityFailure, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { ModelActivities } from '../activities/models.js';
 import type { QualityActivities } from '../activities/quality.js';
 import type { SharedActivities } from '../activities/shared.js';
 
@@ -21,6 +22,19 @@ const STORAGE_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInt
 
 export const database = proxyActivities<SharedActivities>({
   ...LIVENESS,
+  startToCloseTimeout: '15s',
+  retry: STORAGE_RETRY,
+});
+
+export const models = proxyActivities<ModelActivities>({
+  ...LIVENESS,
+  startToCloseTimeout: '15s',
+  retry: STORAGE_RETRY,
+});
+
+// The versions a recording uses, read by the worker running its workflow (a local activity: no
+// round trip to the server before the download), retried as every database call is.
+export const chosenHere = proxyLocalActivities<ModelActivities>({
   startToCloseTimeout: '15s',
   retry: STORAGE_RETRY,
 });

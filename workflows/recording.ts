@@ -3,14 +3,14 @@ import type { FileActivities } from '../activities/files.js';
 import { converse, openingView } from './conversation.js';
 import { donationWorkflowId, recordingWorkflowId } from './ids.js';
 import { keepDonation } from './privacy.js';
-import { anyWorker, bestEffort, database, donation, LIVENESS, telegram, TELEGRAM_RETRY, thisWorker } from './proxies.js';
-import { CONFIDENCE, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
+import { anyWorker, bestEffort, chosenHere, database, donation, LIVENESS, models as registry, telegram, TELEGRAM_RETRY, thisWorker } from './proxies.js';
+import { CONFIDENCE, GATE_VERSION, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
 import { BAD_INPUT, badInputVerdict } from './failures.js';
 import { runFileStages, type StageHook } from './stages.js';
 import { followUp } from './follow-up.js';
 import { parentSaysItIsACry } from './gate-override.js';
 import { isOverridable, NOT_A_CRY } from './outcomes.js';
-import type { Analysis, AnswerView, ConversationInput, GateLabel, RecordingInput, TelegramSource, WorkerBounds } from './types.js';
+import type { Analysis, AnswerView, ChosenModels, ConversationInput, GateLabel, RecordingInput, ShadowPrediction, TelegramSource, WorkerBounds } from './types.js';
 
 /** Patch ID of the conversation after the answer (context taps, feedback, donation); see workflows/README.md. */
 export const CONVERSATION_PATCH = 'conversation-after-answer';
@@ -25,6 +25,11 @@ export const FEWER_ROUND_TRIPS_PATCH = 'answer-in-fewer-round-trips';
  * refusal of the cry gate, "not a cry at all" among the reasons, and the follow-up "did anything help?".
  */
 export const LABELS_PATCH = 'labels-from-parents';
+/**
+ * Patch ID of the model registry (issue #12): the versions a recording uses are chosen at its start
+ * (the live ones, and those in shadow), and what the shadowed ones said is stored beside the answer.
+ */
+export const MODEL_REGISTRY_PATCH = 'models-from-registry';
 
 /**
  * Completes once "listening…" went out (or was given up on). The bot waits for it before
@@ -63,6 +68,8 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   };
 
   const fewerRoundTrips = patched(FEWER_ROUND_TRIPS_PATCH);
+  // Chosen once, here, and so in the history: a promotion later leaves this recording on these versions.
+  const models = patched(MODEL_REGISTRY_PATCH) ? await chosenHere.chooseModels() : undefined;
   // Without the "listening…" message the answer is simply sent as a new one.
   const acknowledging =
     source.kind === 'telegram'
@@ -72,13 +79,13 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   // Older runs waited for the "listening…" message before the download.
   const early = fewerRoundTrips ? undefined : await acknowledging;
 
-  const findings = await analyseOnOneWorker(input, timed, fewerRoundTrips);
+  const { shadow, ...findings } = await analyseOnOneWorker(input, timed, fewerRoundTrips, { models });
   const ack = fewerRoundTrips ? await acknowledging : early;
   const analysis: Analysis = { workflowId, source, receivedAt: input.receivedAt, ...findings, timingsMs };
-  markFound(analysis);
+  markFound(analysis, models);
 
   // The answer does not wait for the row; the run goes on only once both are done. Older runs stored first.
-  const persisting = timed('persist', database.persist(analysis));
+  const persisting = keepShadow(timed('persist', database.persist(analysis)), shadow);
   if (!fewerRoundTrips || source.kind !== 'telegram') await persisting;
   if (source.kind !== 'telegram') {
     upsertSearchAttributes([{ key: OUTCOME, value: analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised' }]);
@@ -100,7 +107,7 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
     return analysis;
   }
   if (!labelling) return analysis;
-  if (await parentSaysItIsACry(answer.messageId, conversation.windowMs)) return analyseAnyway(input, source, analysis, conversation, answer, timed);
+  if (await parentSaysItIsACry(answer.messageId, conversation.windowMs)) return analyseAnyway(input, source, analysis, conversation, answer, timed, models);
   // Nobody said it was a cry while the window was open: the refusal loses its button.
   await bestEffort('reply', showAnswer(source, analysis, undefined, answer, { firstAnswer: false }));
   return analysis;
@@ -174,12 +181,21 @@ async function talkAbout(source: TelegramSource, analysis: Analysis, conversatio
  * its file ID: nothing was kept) with the gate's refusal set aside. A usable answer says it was hard
  * to hear, and the conversation about it goes on as for any other.
  */
-async function analyseAnyway(input: RecordingInput, source: TelegramSource, refusal: Analysis, conversation: ConversationInput, answer: Shown & { chatId: number }, timed: StageHook): Promise<Analysis> {
+async function analyseAnyway(
+  input: RecordingInput,
+  source: TelegramSource,
+  refusal: Analysis,
+  conversation: ConversationInput,
+  answer: Shown & { chatId: number },
+  timed: StageHook,
+  models: ChosenModels | undefined,
+): Promise<Analysis> {
   await database.recordGateLabel(gateLabel(refusal, 'false_reject'));
   await bestEffort('listenAgain', telegram.listenAgain({ chatId: answer.chatId, messageId: answer.messageId, languageCode: source.languageCode }));
-  const findings = await analyseOnOneWorker(input, timed, true, true);
+  // The versions of the first pass; what shadowed ones say of this pass is not stored (the first pass counts).
+  const { shadow: _heardBefore, ...findings } = await analyseOnOneWorker(input, timed, true, { overrideGate: true, models });
   const analysis: Analysis = { ...refusal, ...findings, timingsMs: { ...refusal.timingsMs } };
-  markFound(analysis);
+  markFound(analysis, models);
   const persisting = timed('persist', database.persist(analysis));
   const usable = analysis.reasons !== undefined;
   const again = await answerParent(source, analysis, usable ? openingView(analysis.reasons!, conversation, true) : undefined, answer, persisting, timed, { firstAnswer: false });
@@ -193,14 +209,25 @@ function gateLabel(analysis: Analysis, kind: GateLabel['kind']): GateLabel {
   return { workflowId: analysis.workflowId, kind, gateVerdict: analysis.verdict, cryScore: quality?.cryScore, cryThreshold: quality?.cryThreshold, gateVersion: quality?.cryDetector };
 }
 
-/** The search attributes operators filter recordings by: the verdict, the model, the top reason. */
-function markFound(analysis: Analysis): void {
+/** The search attributes operators filter recordings by: the verdict, the models, the top reason. */
+function markFound(analysis: Analysis, models: ChosenModels | undefined): void {
   const top = analysis.reasons?.[0];
   upsertSearchAttributes([
     { key: VERDICT, value: analysis.verdict },
     { key: MODEL_VERSION, value: analysis.modelVersion },
+    ...(models ? [{ key: GATE_VERSION, value: models.gate }] : []),
     ...(top ? [{ key: TOP_REASON, value: top.label }, { key: CONFIDENCE, value: top.probability }] : []),
   ]);
+}
+
+/**
+ * What shadowed versions said is stored once the recording's row is (it hangs off it), and never
+ * holds up the answer: a failure to store it costs the parent nothing.
+ */
+function keepShadow(persisting: Promise<{ ms: number }>, shadow: ShadowPrediction[] | undefined): Promise<{ ms: number }> {
+  if (!shadow?.length) return persisting;
+  const { workflowId } = workflowInfo();
+  return persisting.then(async (stored) => (await bestEffort('recordShadow', registry.recordShadow({ workflowId, predictions: shadow })), stored));
 }
 
 /**
@@ -223,7 +250,7 @@ async function donate(source: TelegramSource, conversation: ConversationInput, l
   });
 }
 
-type Findings = Pick<Analysis, 'verdict' | 'audio' | 'quality' | 'reasons' | 'notSure' | 'modelVersion'>;
+type Findings = Pick<Analysis, 'verdict' | 'audio' | 'quality' | 'reasons' | 'notSure' | 'modelVersion'> & { shadow?: ShadowPrediction[] };
 
 /**
  * The file stages share local files, so they run on one worker: we ask any
@@ -231,7 +258,7 @@ type Findings = Pick<Analysis, 'verdict' | 'audio' | 'quality' | 'reasons' | 'no
  * dies, its queue goes quiet, the schedule-to-start timeout fires, and the
  * stages start again from the download on another worker.
  */
-async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewerRoundTrips: boolean, overrideGate = false): Promise<Findings> {
+async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewerRoundTrips: boolean, stageOptions: { overrideGate?: boolean; models?: ChosenModels } = {}): Promise<Findings> {
   const { workflowId } = workflowInfo();
   const { workerWaitMs, workerSessions, workerPickupMs } = { ...WORKER_BOUNDS, ...input.bounds };
   const workers = anyWorker(workerWaitMs);
@@ -242,6 +269,8 @@ async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewer
     const place = here ?? (await bestEffort('workerSession', workers.workerSession({ workflowId })));
     if (!place) return { verdict: 'failed', modelVersion: 'none' };
     const { taskQueue, modelVersion } = place;
+    // The version the recording was to be answered with, also when it was not (older runs: the worker's).
+    const chosenReason = stageOptions.models?.reason ?? modelVersion;
     // A stage left waiting on the worker's queue, or without a heartbeat from it, means the worker is gone.
     const onWorker = { ...LIVENESS, taskQueue, scheduleToStartTimeout: workerPickupMs };
     // Decoding and inference take well under a second; the bound is for a stage gone
@@ -261,20 +290,20 @@ async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewer
     // Best effort: a dead worker cannot clean up, and its files go with its start-up sweep instead.
     const cleanup = () => files.cleanup({ workflowId }).catch(() => undefined);
     try {
-      const findings = await runFileStages({ download: transfer.download, files }, workflowId, input.source, timed, { overrideGate });
+      const findings = await runFileStages({ download: transfer.download, files }, workflowId, input.source, timed, stageOptions);
       // The stage that ends the file stages (validate with its verdict, or classify) cleaned up; older runs asked for it.
       if (!fewerRoundTrips) await cleanup();
-      return { ...findings, modelVersion: findings.modelVersion ?? modelVersion };
+      return { ...findings, modelVersion: findings.modelVersion ?? chosenReason };
     } catch (err) {
       await cleanup();
       const badInput = badInputVerdict(err);
-      if (badInput) return { verdict: badInput, modelVersion };
+      if (badInput) return { verdict: badInput, modelVersion: chosenReason };
       if (workerLost(err) && session < workerSessions) {
         log.warn('worker lost during file stages; starting them again on another worker', { taskQueue, session });
         continue;
       }
       log.error('file stages failed', { error: String(err) });
-      return { verdict: 'failed', modelVersion };
+      return { verdict: 'failed', modelVersion: chosenReason };
     }
   }
 }

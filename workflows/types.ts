@@ -123,4 +123,23 @@ export interface Analysis {
   timingsMs: Partial<Record<Stage, number>>;
 }
 
+export type ModelRole = 'reason' | 'gate';
+export type ModelStatus = 'candidate' | 'shadow' | 'live' | 'retired' | 'rejected';
+
+/**
+ * The model versions a recording uses, chosen once at its start by an activity and so recorded in
+ * its history: a replay, or a retry a week later, hears it with the versions it started with.
+ */
+export interface ChosenModels {
+  reason: string;
+  gate: string;
+  /** Versions in shadow: they hear the recording too, and what they say is stored, never shown. */
+  shadow?: Partial<Record<ModelRole, string>>;
+}
+
+/** What a shadowed version said of one recording (`shadow_predictions.output`). */
+export type ShadowPrediction =
+  | { role: 'gate'; version: string; output: { cryScore: number; isCry: boolean; verdict: QualityVerdict } }
+  | { role: 'reason'; version: string; output: { reasons: Reason[]; notSure: boolean } };
+
 export type Stage = 'acknowledge' | 'download' | 'validate' | 'preprocess' | 'classify' | 'persist' | 'reply';

@@ -16,7 +16,7 @@ export const MODEL_DIR = new URL('../../models/reason-v2/', import.meta.url).pat
 export const LIMITS = { maxAudioSeconds: 60, maxFileBytes: 20 * 1024 * 1024 };
 
 /** Every table whycry writes; `reset()` empties them all. */
-export const TABLES = ['analyses', 'feedback', 'donations', 'chat_settings', 'recording_starts', 'rate_limit_notices', 'forgotten_chats', 'chat_migrations', 'follow_ups', 'gate_labels', 'model_metrics', 'retraining_requests', 'exports'] as const;
+export const TABLES = ['analyses', 'feedback', 'donations', 'chat_settings', 'recording_starts', 'rate_limit_notices', 'forgotten_chats', 'chat_migrations', 'follow_ups', 'gate_labels', 'model_metrics', 'retraining_requests', 'exports', 'shadow_predictions'] as const;
 
 /** The database of this test run, migrated, with every table emptied by `reset()`. */
 export async function testDatabase() {
