@@ -46,6 +46,8 @@ export default tseslint.config(
   layer(['telegram/**/*.ts'], ['../bot/*', '../activities/*', '../worker/*', '../commands/*', '../evaluation/*', ...TEST_CODE]),
   layer(['activities/**/*.ts'], ['../bot/*', '../worker/*', '../commands/*', '../evaluation/*', ...TEST_CODE]),
   layer(['worker/**/*.ts'], ['../bot/*', '../commands/*', '../evaluation/*', ...TEST_CODE]),
+  // The model lifecycle's activities and rule: exports and checks from evaluation/, never the processes.
+  layer(['lifecycle/**/*.ts'], ['../bot/*', '../worker/*', '../commands/*', '../activities/*', ...TEST_CODE]),
   layer(['bot/**/*.ts'], ['../activities/*', '../worker/*', '../commands/*', '../evaluation/*', ...TEST_CODE]),
   layer(['evaluation/**/*.ts'], ['../bot/*', '../worker/*', '../commands/*', ...TEST_CODE]),
   layer(['app/**/*.ts'], ['../bot/*', '../worker/*', '../commands/*', '../activities/*', '../evaluation/*', '../telegram/*', ...TEST_CODE]),

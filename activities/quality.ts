@@ -7,11 +7,15 @@ import type { Store } from '../db/store.js';
 import { INPUT_MEASURES, TrainingInputs, type InputMeasure } from '../models/manifest.js';
 import { NOT_A_CRY, OUTCOME_REASON, OVERRIDABLE } from '../workflows/outcomes.js';
 import type { Interval, MeasureDrift, ModelMetrics, Period, RetrainingRequest } from '../workflows/quality.js';
+import type { RetrainRequest } from '../app/retraining.js';
+import type { ModelRole } from '../workflows/types.js';
 
 export interface QualityDeps {
-  store: Pick<Store, 'quality'>;
+  store: Pick<Store, 'quality' | 'models'>;
   /** Where a model version's folder is (its manifest.json), as the registry says; undefined when it does not know it. */
   folderOf: (version: string) => Promise<string | undefined>;
+  /** Starts a role's retraining workflow (app/retraining.ts); without it, requests are only recorded. */
+  retrain?: { start: (request: RetrainRequest) => Promise<{ workflowId: string }>; minIntervalMs: number };
 }
 
 /** Fewer recordings than this say nothing about a median: no drift then. */
@@ -33,7 +37,7 @@ const GAUGES = [
 ] as const satisfies ReadonlyArray<readonly [keyof ModelMetrics, string, string]>;
 
 /** Measuring each model version's quality over a period, and recording the retraining it calls for. */
-export function createQualityActivities({ store, folderOf }: QualityDeps) {
+export function createQualityActivities({ store, folderOf, retrain }: QualityDeps) {
   return {
     /** One `model_metrics` row per model version that analysed recordings in the period (rewritten by a retry), and the gauges. */
     async measurePeriod(period: Period): Promise<ModelMetrics[]> {
@@ -57,6 +61,20 @@ export function createQualityActivities({ store, folderOf }: QualityDeps) {
 
     async requestRetraining(request: RetrainingRequest) {
       return { requested: await store.quality.requestRetraining(request) };
+    },
+
+    /**
+     * Starts the role's retraining for a tripped threshold, unless a version of it was trained less
+     * than RETRAIN_MIN_INTERVAL ago (whycry never retrains by itself more often) or this worker
+     * starts none; one already running is joined, not doubled.
+     */
+    async startRetraining({ role, because }: { role: ModelRole; because: string }): Promise<{ workflowId: string } | { skipped: string }> {
+      if (!retrain) return { skipped: 'this worker starts no retraining' };
+      const last = await store.models.lastTrainedAt(role);
+      if (last && Date.now() - last.getTime() < retrain.minIntervalMs) {
+        return { skipped: `a ${role} version was trained at ${last.toISOString()}, less than RETRAIN_MIN_INTERVAL ago` };
+      }
+      return retrain.start({ role, requestedBy: 'whycry-quality', because });
     },
   };
 }

@@ -149,6 +149,12 @@ export function createModelStore(pool: pg.Pool) {
       return rows;
     },
 
+    /** When the role's newest trained (not shipped) version was registered, if any: RETRAIN_MIN_INTERVAL counts from it. */
+    async lastTrainedAt(role: ModelRole): Promise<Date | undefined> {
+      const { rows } = await pool.query<{ at: Date | null }>('SELECT max(created_at) AS at FROM model_versions WHERE role = $1 AND trained_on IS NOT NULL', [role]);
+      return rows[0]?.at ?? undefined;
+    },
+
     /** Merges `patch` into the version's metrics (the shadow comparison, the offline benchmark). */
     async addMetrics(version: string, patch: Record<string, unknown>): Promise<void> {
       await pool.query('UPDATE model_versions SET metrics = metrics || $2::jsonb WHERE version = $1', [version, JSON.stringify(patch)]);

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { CryDetector } from './cry-detector.js';
 import { ModelIntegrityError } from './model-integrity.js';
 import { checkSharedFrontEnd, ReasonModel } from './reason-model.js';
-import type { ModelRole } from '../workflows/types.js';
+
+/** The two models a recording uses (workflows/types.ts ModelRole). */
+type ModelRole = 'reason' | 'gate';
 
 /** Where a registered version's files are and what its model file must hash to (the registry's row). */
 export interface Located {

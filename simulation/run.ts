@@ -26,7 +26,7 @@ import { labelledCries, unlabelled, type Recording } from '../evaluation/recordi
 import { installTelemetry } from '../app/telemetry.js';
 import { startLocalPipeline } from '../test/support/local-pipeline.js';
 import { scratchDatabase } from '../test/support/scratch-database.js';
-import { mulberry32 } from '../test/telegram/faults.js';
+import { mulberry32 } from '../evaluation/random.js';
 import { simulatedFamily, pick, type Happened, type Sent } from './family.js';
 import { measuredTable } from './table.js';
 

@@ -12,7 +12,7 @@ import { uniqueQueue } from './support/bot.js';
 import { temporalClient, testDatabase } from './support/harness.js';
 import { freePort } from './support/local-pipeline.js';
 import { spawnWorkerProcess } from './support/worker-process.js';
-import { mulberry32 } from './telegram/faults.js';
+import { mulberry32 } from '../evaluation/random.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;

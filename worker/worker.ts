@@ -5,11 +5,14 @@ import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createFileActivities, type FileDeps } from '../activities/files.js';
 import { createModelActivities } from '../activities/models.js';
+import { createPromotionActivities } from '../lifecycle/promotion.js';
+import type { Config } from '../app/config.js';
+import { startRetraining, type RetrainRequest } from '../app/retraining.js';
 import { createQualityActivities } from '../activities/quality.js';
 import { createSharedActivities } from '../activities/shared.js';
 import type { Store } from '../db/store.js';
 import { ModelLibrary, resolveModelPath } from '../models/library.js';
-import { registerShippedModels } from '../models/shipped.js';
+import { registerShippedModels } from './shipped-models.js';
 import { heartbeatWhileRunning } from './heartbeat.js';
 import { analysisMetrics } from './metrics.js';
 import { Sessions } from './sessions.js';
@@ -21,11 +24,13 @@ export interface WhycryWorkerOptions {
   store: Store;
   files: FileDeps;
   maxAudioSeconds: number;
+  /** Retraining and promotion settings: with them, a tripped quality threshold starts the gate's retraining. */
+  lifecycle?: Config['lifecycle'];
   /** Prebuilt workflow bundle (tests build it once); by default the workflows are bundled at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-const WORKFLOWS = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const WORKFLOWS = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
  * Recordings one process analyses at once. A recording holds its place from
@@ -56,6 +61,9 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
   const library = new ModelLibrary(model, async (version) => opts.store.models.get(version));
   const fileActivities = createFileActivities({ ...opts.files, library, finished: (workflowId) => sessions.release(workflowId) });
   const workflows = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS };
+  const temporal = new Client({ connection: opts.connection, namespace: opts.namespace });
+  const { lifecycle } = opts;
+  const retrain = lifecycle && { start: (request: RetrainRequest) => startRetraining(temporal, lifecycle, request), minIntervalMs: lifecycle.retrainMinIntervalMs };
   const shared = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -69,11 +77,12 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
         modelVersion: opts.files.model.manifest.version,
         store: opts.store,
         telegram: opts.files.telegram,
-        temporal: new Client({ connection: opts.connection, namespace: opts.namespace }),
+        temporal,
         maxAudioSeconds: opts.maxAudioSeconds,
       }),
-      ...createQualityActivities({ store: opts.store, folderOf: async (version) => (await opts.store.models.get(version).then((v) => v && resolveModelPath(v.path))) }),
+      ...createQualityActivities({ store: opts.store, folderOf: async (version) => (await opts.store.models.get(version).then((v) => v && resolveModelPath(v.path))), retrain }),
       ...createModelActivities({ models: opts.store.models, defaults: library.defaultVersions }),
+      ...createPromotionActivities({ models: opts.store.models }),
     },
   });
   const files = await Worker.create({

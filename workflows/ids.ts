@@ -35,3 +35,13 @@ export function chatWorkflowPrefixes(chatId: number): string[] {
 export function rerunWorkflowId(originalWorkflowId: string, startedAtMs?: number): string {
   return startedAtMs === undefined ? `rerun-of-${originalWorkflowId}` : `rerun-of-${originalWorkflowId}-${startedAtMs}`;
 }
+
+/** One retraining at a time per role: a second start finds this one running (the conflict policy is USE_EXISTING). */
+export function retrainWorkflowId(role: 'reason' | 'gate'): string {
+  return `retrain-${role}`;
+}
+
+/** One promotion per candidate: approve, reject and the Web UI find it by the version. */
+export function promotionWorkflowId(version: string): string {
+  return `promote-${version}`;
+}

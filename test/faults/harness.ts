@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OUTCOME } from '../../workflows/search-attributes.js';
 import { CRY_VOICE_NOTE } from '../support/audio.js';
-import { mulberry32 } from '../telegram/faults.js';
+import { mulberry32 } from '../../evaluation/random.js';
 import { startBotApiServer, type BotApiServer } from '../telegram/bot-api-server.js';
 import { Load } from './load.js';
 import { measure, type Metrics } from './metrics.js';

@@ -1,17 +1,6 @@
 /** Deterministic fault injection for the fake Bot API server. */
+import { mulberry32 } from '../../evaluation/random.js';
 import type { Fault } from './protocol.js';
-
-/** mulberry32: small, fast, deterministic PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface RateRule {
   rate: number;

@@ -1,7 +1,7 @@
 /** What the fake Telegram "cloud" knows: the bot, chats, messages, files, callback queries, commands. */
 import type { BotCommand, Chat, InlineKeyboardMarkup, Message, MessageEntity, User, UserFromGetMe } from 'grammy/types';
 
-import { mulberry32 } from './faults.js';
+import { mulberry32 } from '../../evaluation/random.js';
 import type { BotMessage, ChatRef } from './protocol.js';
 
 export type FileKind = 'voice' | 'audio' | 'video_note' | 'document';

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelStore } from '../db/models.js';
 import type { ModelRole } from '../workflows/types.js';
-import { ModelIntegrityError } from './model-integrity.js';
+import { ModelIntegrityError } from '../models/model-integrity.js';
 
 /** The project's models/ folder: one folder per version shipped with the code. */
-const SHIPPED = fileURLToPath(new URL('./', import.meta.url));
+const SHIPPED = fileURLToPath(new URL('../models/', import.meta.url));
 
 /**
  * Puts the versions shipped in models/ into the registry, once: on a fresh database the worker's
