@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -57,8 +57,7 @@ export function createTrainingActivities(deps: TrainingDeps) {
       // A retried attempt starts a new export: the half-written one is not one.
       await rm(exportDir, { recursive: true, force: true });
       const { info, lines } = await exportDonations(deps.exports, exportDir, deps.donationRetentionMs, (done, total) => Context.current().heartbeat({ done, total }));
-      const check = await checkExport(exportDir, deps.databaseUrl);
-      const admitted = lines.filter((line) => line.label !== null && check.admits(line.family));
+      const admitted = lines.filter((line) => line.label !== null);
       return { exportDir, exportId: info.id, recordings: admitted.length, families: new Set(admitted.map((l) => l.family)).size };
     },
 
@@ -73,7 +72,11 @@ export function createTrainingActivities(deps: TrainingDeps) {
       }
       const dir = join(deps.modelStore, args.version);
       const config = args.config ?? deps.defaultConfig;
-      const scriptArgs = ['--version', args.version, '--out', dir, '--export', args.exportDir, '--compare', args.live.dir, '--config', config, ...(args.shuffleLabels ? ['--shuffle-labels'] : [])];
+      // Checked again now, as every reader checks an export before use: a family may have used /forget since.
+      const { withdrawn } = await checkExport(args.exportDir, deps.databaseUrl);
+      const withdrawnFile = join(args.exportDir, '..', 'withdrawn.txt');
+      await writeFile(withdrawnFile, [...withdrawn].map((f) => `${f}\n`).join(''));
+      const scriptArgs = ['--version', args.version, '--out', dir, '--export', args.exportDir, '--withdrawn', withdrawnFile, '--compare', args.live.dir, '--config', config, ...(args.shuffleLabels ? ['--shuffle-labels'] : [])];
       const command = `bash ${relative(PROJECT, TRAIN_GATE)} ${scriptArgs.map((a) => (a.startsWith(PROJECT) ? relative(PROJECT, a) : a)).join(' ')}`;
       const commit = await gitCommit();
       if (await complete(dir)) return { dir, command, commit, seconds: 0, reused: true };

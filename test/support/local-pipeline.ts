@@ -25,10 +25,11 @@ export async function startLocalPipeline({ token, databaseUrl, env = {} }: { tok
   await prepareTemporal(temporal.address, 'default');
   const database = databaseUrl ? { url: databaseUrl, stop: async () => undefined } : await startEmbeddedPostgres(join(scratch, 'pglite'));
   const api = await startBotApiServer({ token, emulateShortPollDelay: false });
-  const config = loadConfig({ TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: api.apiRoot, WORK_DIR: join(scratch, 'work'), TEMPORAL_TASK_QUEUE: `pipeline-${Date.now()}`, ...env });
+  const config = loadConfig({ DATABASE_URL: database.url, TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: api.apiRoot, WORK_DIR: join(scratch, 'work'), TEMPORAL_TASK_QUEUE: `pipeline-${Date.now()}`, ...env });
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   await migrate(pool);
-  const stack = { temporalAddress: temporal.address, store: createStore(pool) };
+  const store = createStore(pool);
+  const stack = { temporalAddress: temporal.address, store };
   const worker = await startWorker(config, stack);
   const bot = await startBot(config, stack, () => undefined, worker);
   const connection = await Connection.connect({ address: temporal.address });
@@ -36,6 +37,7 @@ export async function startLocalPipeline({ token, databaseUrl, env = {} }: { tok
     api,
     config,
     pool,
+    store,
     worker,
     client: new Client({ connection }),
     async close() {
