@@ -25,6 +25,9 @@ describe('recorded histories replay against the current workflow code', () => {
         'telegram-follow-up-answered.json',
         'telegram-gate-override.json',
         'measure-quality.json',
+        'retrain-gate.json',
+        'local-answered-shadowed.json',
+        'promotion-rejected.json',
       ]),
     );
   });
