@@ -15,9 +15,12 @@
  * detector's score) and reuses it on the next run, so a change of features costs seconds, not the codec runs.
  * `--parity <dir>` also writes `<out>/parity.jsonl`: the first two windows' features of each WAV in
  * <dir> decoded as `validate` decodes a file (test/gate.test.ts checks the production code against them).
+ * `--progress` prints `progress {"stage":"features","done":n,"total":m}` about every second.
+ * A row's `file` may be absolute; `join` lists files heard as one recording after it (spoken digits),
+ * and `direct: true` skips the round trip (decoded as `validate` decodes a file: training/retrain_gate.py).
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { decodeAudio } from '../audio/decode.js';
@@ -25,12 +28,12 @@ import { gateFeatures, type GateFeatureSpec } from '../audio/gate-features.js';
 import { LogMel } from '../audio/logmel.js';
 import { measureQuality } from '../audio/quality.js';
 import { CryDetector } from '../models/cry-detector.js';
-import { viaVoiceNote } from './voice-note.js';
+import { samplesViaVoiceNote, viaVoiceNote } from './voice-note.js';
 
 const Config = z.object({ features: z.custom<GateFeatureSpec>((v) => typeof v === 'object' && v !== null) });
-const Row = z.object({ id: z.number().int(), file: z.string() }).loose();
+const Row = z.object({ id: z.number().int(), file: z.string(), join: z.array(z.string()).optional(), direct: z.boolean().optional() }).loose();
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { compare: { type: 'string' }, heard: { type: 'string' }, parity: { type: 'string' }, shard: { type: 'string', default: '0/1' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { compare: { type: 'string' }, heard: { type: 'string' }, parity: { type: 'string' }, progress: { type: 'boolean' }, shard: { type: 'string', default: '0/1' } } });
 const [corpusDir, configPath, outDir] = positionals;
 if (!corpusDir || !configPath || !outDir) {
   console.error('usage: tsx training/dump-gate-features.ts <corpus dir> <config.json> <out dir> [--compare <model dir>] [--shard k/n]');
@@ -63,15 +66,30 @@ async function heard(row: z.infer<typeof Row>): Promise<Float32Array> {
     const bytes = readFileSync(kept);
     return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   }
-  const samples = await viaVoiceNote(join(corpusDir!, row.file), sr, limits);
+  const samples = await hear(row);
   if (kept) writeFileSync(kept, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
   return samples;
+}
+/** The row's audio through the round trip, or decoded directly (`direct`); `join`ed files are decoded one by one and concatenated first. */
+async function hear(row: z.infer<typeof Row>): Promise<Float32Array> {
+  if (!row.join && !row.direct) return viaVoiceNote(resolve(corpusDir!, row.file), sr, limits);
+  const parts: Float32Array[] = [];
+  for (const file of [row.file, ...(row.join ?? [])]) parts.push((await decodeAudio(resolve(corpusDir!, file), sr, limits)).samples);
+  const joined = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    joined.set(p, at);
+    at += p.length;
+  }
+  return row.direct ? joined : samplesViaVoiceNote(joined, sr, limits);
 }
 const out = createWriteStream(join(outDir, 'features.f32'));
 const index: string[] = [];
 const recordings: string[] = [];
 const started = performance.now();
-for (const row of rows.filter((r) => r.id % shards === shard)) {
+const mine = rows.filter((r) => r.id % shards === shard);
+let reported = started;
+for (const row of mine) {
   const samples = await heard(row);
   const measured = measureQuality(samples, sr);
   // The verdicts are training's to apply (training/train_gate.py mirrors audio/quality.ts), to today's rules and the new.
@@ -81,6 +99,10 @@ for (const row of rows.filter((r) => r.id % shards === shard)) {
   for (let w = 0; w < batch.count; w++) index.push(JSON.stringify({ id: row.id, window: w }));
   const compare = older && measured !== 'corrupt' ? await olderScore(row, samples) : undefined;
   recordings.push(JSON.stringify({ ...row, heardSeconds: samples.length / sr, windows: batch.count, quality, compare }));
+  if (values.progress && performance.now() - reported >= 1000) {
+    reported = performance.now();
+    console.log(`progress ${JSON.stringify({ stage: 'features', done: recordings.length, total: mine.length })}`);
+  }
   if (recordings.length % 500 === 0) console.log(`${recordings.length} recordings, ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
