@@ -13,7 +13,7 @@ export interface RuleBounds {
   maxFalseAcceptRise: number;
   /** A reason candidate's Brier score may be worse by at most this much, upper end of the interval. */
   maxBrierRise: number;
-  /** The offline benchmark: candidate's false-reject and false-accept rates at most the live one's plus this. */
+  /** The offline benchmark: refused when the candidate is worse than the live version on either rate by more than this (lower end of the paired interval). */
   benchmarkTolerance: number;
 }
 
@@ -46,12 +46,23 @@ export interface Evidence {
   holds: boolean;
 }
 
+/** One benchmark recording as both gates heard it: heard as a cry (true) or not. */
+export interface BenchmarkRecording {
+  id: string;
+  source: string;
+  group: string;
+  kind: 'cry' | 'non-cry';
+  candidate: boolean;
+  live: boolean | null;
+}
+
 /** The offline benchmark in a candidate's training report (training/retrain_gate.py writes it). */
 export interface Benchmark {
   cries: number;
   nonCries: number;
   candidate: { version: string; falseRejects: number; falseAccepts: number };
   live: { version: string; falseRejects: number; falseAccepts: number } | null;
+  recordings: BenchmarkRecording[];
 }
 
 const BOOTSTRAP = 2_000;
@@ -150,24 +161,38 @@ export function judgeGate(version: string, rows: ShadowRow[], benchmark: Benchma
         ? `non-cries accepted ${pct(falseAccepts.candidate)} vs ${pct(falseAccepts.live)} of ${labelled.length - cries}, difference ${signed(falseAccepts.difference)} ${span(falseAccepts.interval)}, at most ${signed(bounds.maxFalseAcceptRise)}`
         : 'no labelled non-cries (the offline benchmark judges false accepts)',
     },
-    benchmarkCheck(benchmark, bounds),
+    benchmarkCheck(benchmark, bounds, seed),
   ];
   return evidence('gate', version, rows, labelled.length, families.length, { ...(falseRejects && { falseRejects }), ...(falseAccepts && { falseAccepts }) }, checks, enough);
 }
 
-/** Both gates on the repo's fixed benchmark set (training/configs/gate-benchmark.json), from the candidate's report. */
-function benchmarkCheck(benchmark: Benchmark | undefined, bounds: RuleBounds): Check {
+/**
+ * Both gates on the repo's fixed benchmark set (training/configs/gate-benchmark.json), from the
+ * candidate's report: paired on the same recordings, resampling the set's groups. It refuses a
+ * candidate clearly worse than the live version on either rate: the lower end of the difference's
+ * interval above `benchmarkTolerance`. Not stricter, because the shipped versions were trained on
+ * these datasets (the benchmark's groups included): their rates here are in-sample, and flatter them.
+ */
+function benchmarkCheck(benchmark: Benchmark | undefined, bounds: RuleBounds, seed: number): Check {
   const name = 'offline benchmark';
-  if (!benchmark) return { name, holds: false, detail: 'the candidate has no benchmark in its report' };
-  if (!benchmark.live) return { name, holds: false, detail: 'the benchmark has no live version to compare with' };
-  const { candidate: c, live: l, cries, nonCries } = benchmark;
-  const frr = [c.falseRejects / cries, l.falseRejects / cries] as const;
-  const far = [c.falseAccepts / nonCries, l.falseAccepts / nonCries] as const;
-  const holds = frr[0] <= frr[1] + bounds.benchmarkTolerance && far[0] <= far[1] + bounds.benchmarkTolerance;
+  if (!benchmark?.live) return { name, holds: false, detail: benchmark ? 'the benchmark has no live version to compare with' : 'the candidate has no benchmark in its report' };
+  const scored = benchmark.recordings.filter((r): r is BenchmarkRecording & { live: boolean } => r.live !== null).map((r) => ({ ...r, family: r.group }));
+  const wrong = (kind: 'cry' | 'non-cry') => (sample: typeof scored) => {
+    const of = sample.filter((r) => r.kind === kind);
+    // A cry is wrong when refused (not heard as a cry), a non-cry when accepted.
+    const candidate = rate(of.filter((r) => r.candidate !== (kind === 'cry')).length, of.length);
+    const live = rate(of.filter((r) => r.live !== (kind === 'cry')).length, of.length);
+    return candidate === undefined || live === undefined ? undefined : { candidate, live };
+  };
+  const groups = byFamily(scored);
+  const frr = pairedBootstrap(groups, wrong('cry'), seed + 2);
+  const far = pairedBootstrap(groups, wrong('non-cry'), seed + 3);
+  const clearlyWorse = (m: Paired | undefined) => !m || m.interval[0] > bounds.benchmarkTolerance;
+  const say = (what: string, m: Paired | undefined) => (m ? `${what} ${pct(m.candidate)} vs ${pct(m.live)}, difference ${signed(m.difference)} ${span(m.interval)}` : `no ${what}`);
   return {
     name,
-    holds,
-    detail: `${cries} cries refused ${pct(frr[0])} vs ${pct(frr[1])} (${l.version}), ${nonCries} non-cries accepted ${pct(far[0])} vs ${pct(far[1])}; at most ${pct(bounds.benchmarkTolerance)} worse on either`,
+    holds: !clearlyWorse(frr) && !clearlyWorse(far),
+    detail: `${say(`${benchmark.cries} cries refused`, frr)}; ${say(`${benchmark.nonCries} non-cries accepted`, far)} (${benchmark.live.version}); refused when the lower end is above ${signed(bounds.benchmarkTolerance)}`,
   };
 }
 

@@ -123,6 +123,18 @@ class Corpus:
         return self.decode(path)
 
 
+def more_sounds_source(row: dict) -> tuple:
+    """A more-sounds/MANIFEST.csv row's source and group, as every split of the gate keeps them."""
+    folder, cry = row["path"].split("/")[0], row["label"] == "cry"
+    if folder == "esc50-extra-cries":  # other takes of ESC-50 recordings: the subset's group ids
+        return "esc50-cry", "esc:" + row["group"].split(":")[-1]
+    if folder.startswith("audioset"):
+        return ("audioset-cry" if cry else folder), row["group"]
+    if folder.startswith("bedtime"):
+        return folder, f"{folder}:{row['group']}"
+    return folder, row["group"]
+
+
 def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0
 
@@ -216,14 +228,7 @@ def main():
     for row in manifest:
         folder = row["path"].split("/")[0]
         cry = int(row["label"] == "cry")
-        if folder == "esc50-extra-cries":
-            source, group = "esc50-cry", "esc:" + row["group"].split(":")[-1]
-        elif folder.startswith("audioset"):
-            source, group = ("audioset-cry" if cry else folder), row["group"]
-        elif folder.startswith("bedtime"):
-            source, group = folder, f"{folder}:{row['group']}"
-        else:
-            source, group = folder, row["group"]
+        source, group = more_sounds_source(row)
         pieces.append((source, group, cry, c.decode(d / "more-sounds" / row["path"]), row["source_label"]))
     digits = sorted((d / "free-spoken-digit" / "recordings").glob("*.wav"))
     by_speaker = {}

@@ -43,6 +43,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from gate_corpus import more_sounds_source
 from train_gate import OPSET, SEED, CryDetector, aggregate, fit, load, probs, weights, wilson
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,15 +99,8 @@ def public_recordings(datasets: Path) -> list[dict]:
         add(rel, [rel], "esc50-cry" if cry else "esc50", f"esc:{path.stem.split('-')[1]}", cry)
     with (datasets / "more-sounds" / "MANIFEST.csv").open() as f:
         for row in csv.DictReader(f):
-            folder, cry = row["path"].split("/")[0], row["label"] == "cry"
-            if folder == "esc50-extra-cries":  # other takes of ESC-50 recordings: the subset's group ids
-                source, group = "esc50-cry", "esc:" + row["group"].split(":")[-1]
-            elif folder.startswith("audioset"):
-                source, group = ("audioset-cry" if cry else folder), row["group"]
-            elif folder.startswith("bedtime"):
-                source, group = folder, f"{folder}:{row['group']}"
-            else:
-                source, group = folder, row["group"]
+            cry = row["label"] == "cry"
+            source, group = more_sounds_source(row)
             rel = f"more-sounds/{row['path']}"
             add(rel, [rel], source, group, cry)
     by_speaker: dict[str, list[str]] = {}

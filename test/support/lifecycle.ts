@@ -1,8 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { basename, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import { ffmpegPath } from '../../audio/ffmpeg.js';
 import type { Store } from '../../db/store.js';
 import { NOT_A_CRY } from '../../workflows/outcomes.js';
 import { analyseRecording } from '../../workflows/recording.js';
@@ -19,12 +22,24 @@ export function audiosetCries(): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.flac')).sort().map((f) => join(dir, f));
 }
 
+/** Each video's 3 s pieces from 0, 3 and 6 s, as 8 kHz WAV files under `dir`: short voice notes, where cry-gate-v1 (the maximum of a window's score) refuses most. */
+export async function threeSecondPieces(video: string, dir: string): Promise<string[]> {
+  return Promise.all(
+    [0, 3, 6].map(async (offset) => {
+      const out = join(dir, `${basename(video, '.flac')}-${offset}.wav`);
+      await run(ffmpegPath(), ['-nostdin', '-loglevel', 'error', '-y', '-ss', String(offset), '-t', '3', '-i', video, '-ar', '8000', '-ac', '1', out]);
+      return out;
+    }),
+  );
+}
+
 /** ESC-50 household sounds (not class 20, crying_baby). */
 export function householdSounds(count: number): string[] {
   const dir = join(DATASETS, 'esc50-subset', 'audio');
   return readdirSync(dir).filter((f) => f.endsWith('.wav') && !f.endsWith('-20.wav')).sort().filter((_, i) => i % 7 === 0).slice(0, count).map((f) => join(dir, f));
 }
 
+const run = promisify(execFile);
 let recordingCounter = 0;
 
 /** One recording of a chat through the real recording workflow, as an operator's local re-run would send it. */

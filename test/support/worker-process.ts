@@ -6,10 +6,11 @@ import { inject } from 'vitest';
 /**
  * A worker as its own OS process (`commands/worker.ts`, configured by env exactly
  * like a deployment), so a test can SIGKILL it or scrape its metrics endpoint.
- * Resolves once it polls.
+ * Resolves once it polls. `trainer`: the trainer (`commands/trainer.ts`) instead.
  */
-export async function spawnWorkerProcess(taskQueue: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'commands/worker.ts'], {
+export async function spawnWorkerProcess(taskQueue: string, env: Record<string, string> = {}, { trainer = false } = {}): Promise<ChildProcess> {
+  const kind = trainer ? 'trainer' : 'worker';
+  const child = spawn(process.execPath, ['--import', 'tsx', `commands/${kind}.ts`], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -25,9 +26,9 @@ export async function spawnWorkerProcess(taskQueue: string, env: Record<string, 
   await new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (stderr.includes('worker polling')) resolve();
+      if (stderr.includes(`${kind} polling`)) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}: ${stderr}`)));
   });
   return child;
 }
