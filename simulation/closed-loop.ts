@@ -13,7 +13,7 @@
  * trained on them), and the timeline of the workflows that did it.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +54,8 @@ const videos = readdirSync(join(args.datasets, 'more-sounds', 'audioset-smh', 'c
 const split = (k: number) => videos.filter((_, i) => i % 3 === k).map((f) => join(args.datasets, 'more-sounds', 'audioset-smh', 'cry', f));
 const [before, during, heldOut] = [split(0), split(1), split(2)];
 const OFFSETS = [0, 3, 6];
-const REASONS = ['hungry', 'tired', 'discomfort', 'belly_pain', 'burping'];
+/** What a parent believes the reason was: any the model knows (the gate is what this loop is about). */
+const REASONS = (JSON.parse(readFileSync('models/reason-v2/manifest.json', 'utf8')) as { labels: string[] }).labels;
 
 installTelemetry({ logLevel: 'error' });
 const scratch = await mkdtemp(join(tmpdir(), 'whycry-loop-'));
@@ -65,7 +66,7 @@ const pipeline = await startLocalPipeline({
   token: '123456:CLOSED-loop',
   databaseUrl: database.url,
   env: {
-    FEEDBACK_WINDOW: '30s',
+    FEEDBACK_WINDOW: '2m',
     FOLLOW_UP_AFTER: '3s',
     QUALITY_EVERY: `${QUALITY_EVERY_S}s`,
     RATE_LIMIT_RECORDINGS: '1000',
@@ -122,12 +123,14 @@ async function family(video: string, index: number) {
 
 async function families(videos: string[], first: number) {
   const results = [];
+  let failed = 0;
   for (let i = 0; i < videos.length; i += 3) {
-    results.push(...(await Promise.all(videos.slice(i, i + 3).map((video, k) => family(video, first + i + k)))).flat());
+    const batch = await Promise.all(videos.slice(i, i + 3).map((video, k) => family(video, first + i + k).catch((err: Error) => (failed++, say(`family ${first + i + k}: ${err.message}`), []))));
+    results.push(...batch.flat());
   }
   const verdicts: Record<string, number> = {};
   for (const r of results) verdicts[r.verdict] = (verdicts[r.verdict] ?? 0) + 1;
-  return { recordings: results.length, verdicts, overrides: results.filter((r) => r.overridden).length };
+  return { recordings: results.length, verdicts, overrides: results.filter((r) => r.overridden).length, familiesFailed: failed };
 }
 
 const phase1 = await families(before, 0);

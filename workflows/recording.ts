@@ -85,32 +85,39 @@ export async function analyseRecording(input: RecordingInput): Promise<Analysis>
   markFound(analysis, models);
 
   // The answer does not wait for the row; the run goes on only once both are done. Older runs stored first.
-  const persisting = keepShadow(timed('persist', database.persist(analysis)), shadow);
-  if (!fewerRoundTrips || source.kind !== 'telegram') await persisting;
-  if (source.kind !== 'telegram') {
-    upsertSearchAttributes([{ key: OUTCOME, value: analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised' }]);
-    return analysis;
-  }
+  const persisting = timed('persist', database.persist(analysis));
+  // What shadowed versions said is stored beside the rest of the run, once the row is: the answer
+  // and the parent's first tap never wait for it.
+  const keeping = keepShadow(persisting, shadow);
+  try {
+    if (!fewerRoundTrips || source.kind !== 'telegram') await persisting;
+    if (source.kind !== 'telegram') {
+      upsertSearchAttributes([{ key: OUTCOME, value: analysis.verdict === 'ok' ? 'answered' : analysis.verdict === 'failed' ? 'failed' : 'advised' }]);
+      return analysis;
+    }
 
-  const { conversation } = input;
-  const reasons = analysis.reasons;
-  // Usable answers get buttons and a conversation; older runs (and inputs from older bots) end at the answer.
-  const conversing = conversation !== undefined && reasons !== undefined && patched(CONVERSATION_PATCH);
-  // Labels from parents beyond right/wrong: a refusal of the cry gate offers "it is my baby crying",
-  // "which was it?" offers "not a cry at all", and a follow-up asks what helped. Older runs: none of it.
-  const labelling = conversation !== undefined && (conversing || isOverridable(analysis.verdict)) && patched(LABELS_PATCH);
-  const view = conversing ? openingView(reasons, conversation, labelling) : undefined;
-  const answer = await answerParent(source, analysis, view, ack, persisting, timed, { firstAnswer: true, offerOverride: labelling && !conversing });
-  if (!answer || !conversation) return analysis;
-  if (conversing) {
-    await talkAbout(source, analysis, conversation, answer, labelling);
+    const { conversation } = input;
+    const reasons = analysis.reasons;
+    // Usable answers get buttons and a conversation; older runs (and inputs from older bots) end at the answer.
+    const conversing = conversation !== undefined && reasons !== undefined && patched(CONVERSATION_PATCH);
+    // Labels from parents beyond right/wrong: a refusal of the cry gate offers "it is my baby crying",
+    // "which was it?" offers "not a cry at all", and a follow-up asks what helped. Older runs: none of it.
+    const labelling = conversation !== undefined && (conversing || isOverridable(analysis.verdict)) && patched(LABELS_PATCH);
+    const view = conversing ? openingView(reasons, conversation, labelling) : undefined;
+    const answer = await answerParent(source, analysis, view, ack, persisting, timed, { firstAnswer: true, offerOverride: labelling && !conversing });
+    if (!answer || !conversation) return analysis;
+    if (conversing) {
+      await talkAbout(source, analysis, conversation, answer, labelling);
+      return analysis;
+    }
+    if (!labelling) return analysis;
+    if (await parentSaysItIsACry(answer.messageId, conversation.windowMs)) return analyseAnyway(input, source, analysis, conversation, answer, timed, models);
+    // Nobody said it was a cry while the window was open: the refusal loses its button.
+    await bestEffort('reply', showAnswer(source, analysis, undefined, answer, { firstAnswer: false }));
     return analysis;
+  } finally {
+    await keeping;
   }
-  if (!labelling) return analysis;
-  if (await parentSaysItIsACry(answer.messageId, conversation.windowMs)) return analyseAnyway(input, source, analysis, conversation, answer, timed, models);
-  // Nobody said it was a cry while the window was open: the refusal loses its button.
-  await bestEffort('reply', showAnswer(source, analysis, undefined, answer, { firstAnswer: false }));
-  return analysis;
 }
 
 /** Where the answer is now: a group upgraded to a supergroup has a new chat ID (histories from before carry none, and their chat is the recording's). */
@@ -220,14 +227,12 @@ function markFound(analysis: Analysis, models: ChosenModels | undefined): void {
   ]);
 }
 
-/**
- * What shadowed versions said is stored once the recording's row is (it hangs off it), and never
- * holds up the answer: a failure to store it costs the parent nothing.
- */
-function keepShadow(persisting: Promise<{ ms: number }>, shadow: ShadowPrediction[] | undefined): Promise<{ ms: number }> {
-  if (!shadow?.length) return persisting;
+/** What shadowed versions said, stored once the recording's row is (it hangs off it); a failure to store it costs the parent nothing. */
+async function keepShadow(persisting: Promise<unknown>, shadow: ShadowPrediction[] | undefined): Promise<void> {
+  if (!shadow?.length) return;
   const { workflowId } = workflowInfo();
-  return persisting.then(async (stored) => (await bestEffort('recordShadow', registry.recordShadow({ workflowId, predictions: shadow })), stored));
+  // A failed row is the run's to report (it awaits `persisting` itself); without one, nothing hangs off it.
+  if (await persisting.then(() => true, () => false)) await bestEffort('recordShadow', registry.recordShadow({ workflowId, predictions: shadow }));
 }
 
 /**
