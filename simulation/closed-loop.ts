@@ -5,7 +5,7 @@
  *   npm run simulate:loop -- [--seed 1] [--datasets ../shared/datasets] [--max-minutes 25]
  *
  * The parents' phones sound unlike Donate-a-cry: every family's cries are one AudioSet baby-cry
- * video (a source cry-gate-v1 never heard), sent as 3 s voice notes. cry-gate-v1 is live; it
+ * video (a source cry-gate-v1 never heard), sent as four 3 s voice notes. cry-gate-v1 is live; it
  * refuses some; parents press "it IS my baby crying", answer and donate. The quality Schedule's
  * override threshold trips, the gate retrains on the donations, its candidate listens in shadow to
  * the next families' recordings, the promotion rule judges it, an operator approves. Then the
@@ -49,11 +49,13 @@ const say = (line: string) => console.error(`[${elapsed()}] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const run = promisify(execFile);
 
-/** Each AudioSet video: one family before the retraining, one after (in shadow), or held out for the before/after rates. */
+/** Each AudioSet video: one family before the retraining or one after it (in shadow), or held out for the before/after rates. */
 const videos = readdirSync(join(args.datasets, 'more-sounds', 'audioset-smh', 'cry')).filter((f) => f.endsWith('.flac')).sort();
-const split = (k: number) => videos.filter((_, i) => i % 3 === k).map((f) => join(args.datasets, 'more-sounds', 'audioset-smh', 'cry', f));
-const [before, during, heldOut] = [split(0), split(1), split(2)];
-const OFFSETS = [0, 3, 6];
+// Half before the retraining (what the candidate learns the source from), a quarter in shadow, a quarter held out.
+const split = (...ks: number[]) => videos.filter((_, i) => ks.includes(i % 4)).map((f) => join(args.datasets, 'more-sounds', 'audioset-smh', 'cry', f));
+const [before, during, heldOut] = [split(0, 1), split(2), split(3)];
+/** Four 3 s pieces of each 10 s video, a voice note each. */
+const OFFSETS = [0, 2, 4, 6];
 /** What a parent believes the reason was: any the model knows (the gate is what this loop is about). */
 const REASONS = (JSON.parse(readFileSync('models/reason-v2/manifest.json', 'utf8')) as { labels: string[] }).labels;
 
@@ -78,8 +80,10 @@ const pipeline = await startLocalPipeline({
     RETRAIN_MAX_DRIFT: '1000',
     TRAINING_TASK_QUEUE: `loop-training-${process.pid}`,
     MODEL_STORE: join(scratch, 'models'),
-    RETRAIN_CONFIG: 'training/configs/retrain-gate.json',
-    PROMOTION_MIN_LABELLED: '30',
+    // The small configuration: a sample of the public data, so that the donations weigh as parents' would in a month.
+    RETRAIN_CONFIG: 'training/configs/retrain-gate-small.json',
+    // The rule is judged once nearly every family heard in shadow has labelled its pieces.
+    PROMOTION_MIN_LABELLED: '40',
     PROMOTION_CHECK_EVERY: '5s',
     PROMOTION_DEADLINE: '15m',
   },
