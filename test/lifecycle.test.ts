@@ -12,7 +12,7 @@ import { startRetraining } from '../app/retraining.js';
 import { createStore } from '../db/store.js';
 import { migrate } from '../db/migrate.js';
 import { createTrainerWorker } from '../worker/trainer.js';
-import { promotionWorkflowId } from '../workflows/ids.js';
+import { promotionWorkflowId, retrainWorkflowId } from '../workflows/ids.js';
 import type { PromotionState, RetrainResult } from '../workflows/lifecycle-types.js';
 import { approveUpdate, promotionStateQuery } from '../workflows/promotion.js';
 import { startBotApiServer, type BotApiServer } from './telegram/bot-api-server.js';
@@ -48,6 +48,16 @@ const lifecycle = (trainingTaskQueue: string, minLabelled: number) => ({
     bounds: { minLabelled, maxFalseAcceptRise: 0.05, maxBrierRise: 0.02, benchmarkTolerance: 0.03 },
   },
 });
+
+/**
+ * Starts the gate's retraining for this test. Its workflow ID is one per namespace (one retraining
+ * at a time), and other test files' quality Schedules may have started one on a task queue nobody
+ * serves: that one is ended first, or the start would join it.
+ */
+async function retrain(trainingQueue: string, minLabelled: number, request: Omit<Parameters<typeof startRetraining>[2], 'role' | 'requestedBy'>) {
+  await temporal.client.workflow.getHandle(retrainWorkflowId('gate')).terminate('a lifecycle test retrains the gate').catch(() => undefined);
+  return startRetraining(temporal.client, lifecycle(trainingQueue, minLabelled), { role: 'gate', requestedBy: 'test', ...request });
+}
 
 /** The promotion's state once `done` says so (it checks the shadow's evidence every 500 ms). */
 async function promotionWhen(version: string, done: (s: PromotionState) => boolean, ms = 60_000): Promise<PromotionState> {
@@ -132,7 +142,7 @@ describe.skipIf(!CAN_TRAIN)(`the model lifecycle: retrain, shadow, promote, roll
     });
     const training = trainer.run();
     try {
-      const started = await startRetraining(temporal.client, lifecycle(trainingQueue, 60), { role: 'gate', requestedBy: 'test', because: 'parents overrode the gate', config: SMALL_CONFIG });
+      const started = await retrain(trainingQueue, 60, { because: 'parents overrode the gate', config: SMALL_CONFIG });
       const result: RetrainResult = await temporal.client.workflow.getHandle(started.workflowId).result();
       const candidate = (await store.models.get(result.version))!;
       expect(candidate).toMatchObject({ role: 'gate', path: join(modelStore, result.version) });
@@ -188,7 +198,7 @@ describe.skipIf(!CAN_TRAIN)(`the model lifecycle: retrain, shadow, promote, roll
     const first = await spawnTrainer();
     let second: ChildProcess | undefined;
     try {
-      const started = await startRetraining(temporal.client, lifecycle(trainingQueue, 20), { role: 'gate', requestedBy: 'test', because: 'the control', config: SMALL_CONFIG, shuffleLabels: true });
+      const started = await retrain(trainingQueue, 20, { because: 'the control', config: SMALL_CONFIG, shuffleLabels: true });
       const handle = temporal.client.workflow.getHandle(started.workflowId);
       // Killed while it trains: the training's heartbeats stop, and its attempt goes to the next trainer.
       for (;;) {
