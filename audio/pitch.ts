@@ -1,3 +1,5 @@
+import { meanOf, std } from './stats.js';
+
 /**
  * Fundamental frequency (F0) and voicing per frame with YIN (de Cheveigné &
  * Kawahara 2002: cumulative-mean-normalised difference, absolute threshold,
@@ -182,4 +184,61 @@ class BlockRing {
       }
     }
   }
+}
+
+/** What `pitchSummary` returns, in order. */
+export const PITCH_SUMMARY = [
+  'voiced_fraction', 'f0_median', 'f0_p10', 'f0_p90', 'f0_std', 'f0_jump', 'clarity', 'high_fraction', 'voiced_runs_per_s',
+] as const;
+
+/**
+ * The pitch of the frames in [start, end) that `sounding` marks: voiced share, median/10th/90th
+ * percentile and spread of log2(F0 / 400 Hz), mean |jump| between consecutive voiced frames
+ * (instability), clarity, share above 750 Hz (hyperphonation) and voiced runs per second.
+ */
+export function pitchSummary(f0: Float32Array, clarity: Float32Array, sounding: Uint8Array, start: number, end: number, framesPerSecond: number): number[] {
+  const logs: number[] = [];
+  const clear: number[] = [];
+  let jumps = 0;
+  let jumpSum = 0;
+  let runs = 0;
+  let soundingFrames = 0;
+  let previous = 0;
+  for (let t = start; t < end; t++) {
+    if (!sounding[t]) {
+      previous = 0;
+      continue;
+    }
+    soundingFrames++;
+    const f = f0[t] as number;
+    if (f <= 0) {
+      previous = 0;
+      continue;
+    }
+    const octaves = Math.log2(f / 400);
+    if (previous === 0) runs++;
+    else {
+      // An octave error is a tracking artefact, not instability: cap the jump.
+      jumpSum += Math.min(0.5, Math.abs(octaves - Math.log2(previous / 400)));
+      jumps++;
+    }
+    logs.push(octaves);
+    clear.push(clarity[t] as number);
+    previous = f;
+  }
+  if (logs.length === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const sorted = [...logs].sort((a, b) => a - b);
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+  const high = logs.filter((o) => o > Math.log2(750 / 400)).length;
+  return [
+    logs.length / Math.max(1, soundingFrames),
+    q(0.5),
+    q(0.1),
+    q(0.9),
+    std(logs),
+    jumps ? jumpSum / jumps : 0,
+    meanOf(clear),
+    high / logs.length,
+    (runs * framesPerSecond) / Math.max(1, end - start),
+  ];
 }

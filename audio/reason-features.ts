@@ -1,5 +1,5 @@
 import { LogMel, type LogMelParams } from './logmel.js';
-import { trackPitch, type PitchParams } from './pitch.js';
+import { PITCH_SUMMARY, pitchSummary, trackPitch, type PitchParams } from './pitch.js';
 import { Spectrogram } from './spectrogram.js';
 import { meanOf, std, withoutDc } from './stats.js';
 import { windowStarts } from './windows.js';
@@ -29,9 +29,6 @@ export const REASON_FEATURE_GROUPS = ['shape', 'deviation', 'spread', 'motion', 
 export type ReasonFeatureGroup = (typeof REASON_FEATURE_GROUPS)[number];
 
 const DYNAMICS = ['active_fraction', 'energy_std', 'centroid_mean', 'centroid_std'] as const;
-const PITCH = [
-  'voiced_fraction', 'f0_median', 'f0_p10', 'f0_p90', 'f0_std', 'f0_jump', 'clarity', 'high_fraction', 'voiced_runs_per_s',
-] as const;
 
 /** Names of every feature in vector order, with the group each belongs to. */
 export function reasonFeatureNames(spec: ReasonFeatureSpec): Array<{ name: string; group: ReasonFeatureGroup }> {
@@ -42,7 +39,7 @@ export function reasonFeatureNames(spec: ReasonFeatureSpec): Array<{ name: strin
     ...bands('spread'),
     ...bands('motion'),
     ...DYNAMICS.map((name) => ({ name, group: 'dynamics' as const })),
-    ...PITCH.map((name) => ({ name, group: 'pitch' as const })),
+    ...PITCH_SUMMARY.map((name) => ({ name, group: 'pitch' as const })),
   ];
 }
 
@@ -91,7 +88,7 @@ export function reasonFeatures(samples: Float32Array, spec: ReasonFeatureSpec, l
   const centroid = melCentroids(mel, nMels, total, wanted);
   const { f0, clarity } = trackPitch(withoutDc(samples, whole.dc), sampleRate, total, spec.pitch, wanted);
 
-  const dims = 4 * nMels + DYNAMICS.length + PITCH.length;
+  const dims = 4 * nMels + DYNAMICS.length + PITCH_SUMMARY.length;
   const data = new Float32Array(windows.length * dims);
   windows.forEach(({ start, end, activeFrames, sounding }, w) => {
     const out = data.subarray(w * dims, (w + 1) * dims);
@@ -131,53 +128,6 @@ export function reasonFeatures(samples: Float32Array, spec: ReasonFeatureSpec, l
     out.set(pitchSummary(f0, clarity, sounding, start, end, sampleRate / hopLength), at);
   });
   return { data, count: windows.length, dims };
-}
-
-function pitchSummary(f0: Float32Array, clarity: Float32Array, sounding: Uint8Array, start: number, end: number, framesPerSecond: number): number[] {
-  const logs: number[] = [];
-  const clear: number[] = [];
-  let jumps = 0;
-  let jumpSum = 0;
-  let runs = 0;
-  let soundingFrames = 0;
-  let previous = 0;
-  for (let t = start; t < end; t++) {
-    if (!sounding[t]) {
-      previous = 0;
-      continue;
-    }
-    soundingFrames++;
-    const f = f0[t] as number;
-    if (f <= 0) {
-      previous = 0;
-      continue;
-    }
-    const octaves = Math.log2(f / 400);
-    if (previous === 0) runs++;
-    else {
-      // An octave error is a tracking artefact, not instability: cap the jump.
-      jumpSum += Math.min(0.5, Math.abs(octaves - Math.log2(previous / 400)));
-      jumps++;
-    }
-    logs.push(octaves);
-    clear.push(clarity[t] as number);
-    previous = f;
-  }
-  if (logs.length === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0];
-  const sorted = [...logs].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
-  const high = logs.filter((o) => o > Math.log2(750 / 400)).length;
-  return [
-    logs.length / Math.max(1, soundingFrames),
-    q(0.5),
-    q(0.1),
-    q(0.9),
-    std(logs),
-    jumps ? jumpSum / jumps : 0,
-    meanOf(clear),
-    high / logs.length,
-    (runs * framesPerSecond) / Math.max(1, end - start),
-  ];
 }
 
 /**

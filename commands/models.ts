@@ -7,6 +7,7 @@
  *   npm run models -- approve <version> --reason "…"
  *   npm run models -- reject <version> --reason "…"
  *   npm run models -- rollback gate|reason --reason "…"
+ *   npm run models -- promote <version> --reason "…"   (a shipped version an upgrade left as a candidate)
  *
  * Reads DATABASE_URL and TEMPORAL_ADDRESS, or the embedded defaults of a running `npm start`. Who
  * decided is the operator's login name (--by to say otherwise); every decision is kept in
@@ -28,7 +29,7 @@ import { approveUpdate, promotionStateQuery, rejectUpdate } from '../workflows/p
 import { describeVersion, registryTable } from './models-table.js';
 import { runCommand } from './run.js';
 
-const USAGE = 'usage: npm run models -- list | show <version> | retrain gate|reason | approve <version> --reason "…" | reject <version> --reason "…" | rollback gate|reason --reason "…"';
+const USAGE = 'usage: npm run models -- list | show <version> | retrain gate|reason | approve <version> --reason "…" | reject <version> --reason "…" | rollback gate|reason --reason "…" | promote <version> --reason "…"';
 
 const Role = z.enum(['gate', 'reason']);
 const Command = z.discriminatedUnion('command', [
@@ -37,6 +38,7 @@ const Command = z.discriminatedUnion('command', [
   z.object({ command: z.literal('retrain'), role: Role, reason: z.string().optional(), config: z.string().optional(), shuffleLabels: z.boolean() }),
   z.object({ command: z.enum(['approve', 'reject']), version: z.string().min(1), reason: z.string().min(1, 'say why: --reason "…"') }),
   z.object({ command: z.literal('rollback'), role: Role, reason: z.string().min(1, 'say why: --reason "…"') }),
+  z.object({ command: z.literal('promote'), version: z.string().min(1), reason: z.string().min(1, 'say why: --reason "…"') }),
 ]);
 type Command = z.infer<typeof Command>;
 
@@ -107,6 +109,14 @@ async function run(cmd: Command & { by: string }, models: ModelStore, config: Co
       const state = await decide(await temporalClient(config, defer), cmd.command, cmd.version, cmd.by, cmd.reason);
       const entry = await models.get(cmd.version);
       return console.log(`${cmd.version}: ${cmd.command === 'approve' ? 'approved' : 'rejected'} by ${cmd.by}; now ${entry?.status ?? state.phase}`);
+    }
+    case 'promote': {
+      // Without a shadow period: for a version whose evidence is its training report (a shipped one).
+      // A trained candidate's way is its promotion workflow (approve), which gathers the evidence first.
+      const entry = await models.get(cmd.version);
+      if (entry && entry.trainedOn) throw new UserError(`${cmd.version} was trained here: its promotion workflow judges it in shadow first (npm run models -- approve ${cmd.version} once the rule holds)`);
+      const { replaced } = await models.promote(cmd.version, { by: cmd.by, because: cmd.reason });
+      return console.log(`${cmd.version} is live for every recording that starts from now${replaced ? `; ${replaced} is retired (recordings under way keep it; npm run models -- rollback goes back)` : ''}`);
     }
     case 'rollback': {
       const { from, to } = await models.rollback(cmd.role, { by: cmd.by, because: cmd.reason });

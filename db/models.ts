@@ -120,17 +120,18 @@ export function createModelStore(pool: pg.Pool) {
 
     /**
      * Registers a version shipped with the project: live when its role has no live version yet (a
-     * fresh database), else retired unless it is registered already. Safe from every worker at once.
+     * fresh database), else a candidate that waits for an operator (`npm run models -- promote`),
+     * unless it is registered already. Safe from every worker at once.
      */
     async registerShipped(entry: Omit<NewModelVersion, 'status'>): Promise<ModelStatus | undefined> {
       const because = 'shipped with whycry';
       const live = await this.register({ ...entry, status: 'live' }, { by: 'whycry', because: `${because}: the first live ${entry.role} version` }).catch((err: { code?: string }) => {
-        // Another version of the role is live (the partial unique index): this one is kept for the record.
+        // Another version of the role is live (the partial unique index): this one waits for an operator.
         if (err.code === '23505') return false;
         throw err;
       });
       if (live) return 'live';
-      return (await this.register({ ...entry, status: 'retired' }, { by: 'whycry', because })) ? 'retired' : undefined;
+      return (await this.register({ ...entry, status: 'candidate' }, { by: 'whycry', because: `${because}, beside a live ${entry.role} version: an operator promotes it` })) ? 'candidate' : undefined;
     },
 
     async get(version: string): Promise<ModelVersion | undefined> {

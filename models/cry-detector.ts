@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { gateFeatures, type GateFeatureBatch } from '../audio/gate-features.js';
 import { LogMel } from '../audio/logmel.js';
 import type { Spectrogram } from '../audio/spectrogram.js';
-import { LogMelParams } from './manifest.js';
+import { LogMelParams, PitchParams } from './manifest.js';
 import { openVerifiedModel } from './model-integrity.js';
 
 /** The cry detector shipped with the worker unless `CryDetector.load` is given another folder. */
-export const DEFAULT_CRY_DETECTOR_DIR = fileURLToPath(new URL('./cry-gate-v2/', import.meta.url));
+export const DEFAULT_CRY_DETECTOR_DIR = fileURLToPath(new URL('./cry-gate-v3/', import.meta.url));
 
 /**
  * How window probabilities become the recording's score. `cry-gate-v1` took the maximum, which grows
@@ -52,7 +52,8 @@ export const CryDetectorManifest = z.object({
     logMel: LogMelParams,
     windows: z.object({ seconds: z.number().positive(), hopSeconds: z.number().positive(), maxWindows: z.number().int().positive() }),
     meyda: z.object({ frame: z.number().int().positive(), hop: z.number().int().positive() }),
-  }),
+    prosody: z.object({ pitch: PitchParams, activeRangeDb: z.number().positive() }).optional(),
+  }).refine((f) => !f.prosody || f.prosody.pitch.hop === f.logMel.hopLength, 'pitch frames must line up with log-mel frames'),
   aggregation: Aggregation,
   threshold: z.number().gt(0).lt(1),
   training: z.object({ data: z.array(z.object({ name: z.string(), source: z.string(), license: z.string() }).loose()) }).loose(),

@@ -42,7 +42,7 @@ export class ReasonModel {
 
   /**
    * Loads `<dir>/manifest.json` and its model, then the cry detector from
-   * `cryDetectorDir` (default models/cry-gate-v2), refusing any file whose
+   * `cryDetectorDir` (default models/cry-gate-v3), refusing any file whose
    * sha256 differs from its manifest's.
    */
   static async load(dir: string, cryDetectorDir: string = DEFAULT_CRY_DETECTOR_DIR): Promise<ReasonModel> {

@@ -55,7 +55,7 @@ function running(worker: Worker) {
 async function workflowsOnly(taskQueue: string) {
   const activities = {
     // The recording's versions come from the registry, as on any worker: this process runs its workflows.
-    ...createModelActivities({ models: db.store.models, defaults: { reason: 'reason-v2', gate: 'cry-gate-v2' } }),
+    ...createModelActivities({ models: db.store.models, defaults: { reason: 'reason-v2', gate: 'cry-gate-v3' } }),
     workerSession: async () => Promise.reject(workerBusy(0, `${taskQueue}-workflows`)),
   };
   return running(await Worker.create({ connection, taskQueue, workflowBundle: { code: inject('workflowCode') }, activities, enableNonLocalActivities: false }));

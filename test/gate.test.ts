@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileActivities } from '../activities/files.js';
 import { decodeAudio } from '../audio/decode.js';
-import { gateFeatures } from '../audio/gate-features.js';
+import { gateFeatureNames, gateFeatures } from '../audio/gate-features.js';
 import { aggregate, CryDetector, CryDetectorManifest, DEFAULT_CRY_DETECTOR_DIR } from '../models/cry-detector.js';
 import { ModelIntegrityError, ReasonModel } from '../models/reason-model.js';
 import { CRY_VOICE_NOTE, CRY_WAV, FIXTURES, encode, scratch, synthesize } from './support/audio.js';
@@ -147,6 +147,21 @@ describe('validate with the cry gate', () => {
     const voice = await encode(SPOKEN_DIGITS, join(dir, 'digits.ogg'), VOICE_NOTE_ARGS);
     const long = await encode(SPOKEN_DIGITS, join(dir, 'digits-21s.ogg'), ['-af', 'aloop=loop=2:size=2000000', ...VOICE_NOTE_ARGS]);
     for (const path of [SPOKEN_DIGITS, voice, long]) expect((await validate(path)).verdict, basename(path)).toBe('not_a_cry');
+  });
+
+  it('hears how the voice moves (cry-gate-v3’s prosody): a grown-up’s pitch sits an octave below a cry’s, and never above 250 Hz', async () => {
+    const detector = model.cryDetector;
+    const names = gateFeatureNames(detector.manifest.features);
+    const mean = async (path: string, feature: string) => {
+      const batch = detector.features((await decodeAudio(path, detector.sampleRate, DECODE)).samples);
+      const k = names.indexOf(feature);
+      expect(k, feature).toBeGreaterThan(0);
+      return Array.from({ length: batch.count }, (_, w) => batch.data[w * batch.dims + k] as number).reduce((a, b) => a + b, 0) / batch.count;
+    };
+    // log2(F0 / 400 Hz): the cry's median is around or above 400 Hz, the spoken digits' near 120 Hz.
+    expect(await mean(CRY_WAV, 'f0_median') - (await mean(SPOKEN_DIGITS, 'f0_median'))).toBeGreaterThan(1);
+    expect(await mean(SPOKEN_DIGITS, 'high_voiced_fraction')).toBeLessThan(0.02);
+    expect(await mean(CRY_WAV, 'high_voiced_fraction')).toBeGreaterThan(0.1);
   });
 
   it('keeps the simple checks first: silence is silent, not not_a_cry', async () => {

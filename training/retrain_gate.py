@@ -585,7 +585,7 @@ def model_card(manifest: dict, report: dict) -> str:
           if t["shuffledLabels"] else []),
         "Retrained by the fast path, `training/retrain_gate.sh` (the trainer worker runs it), not by the full recipe "
         "(`training/train_gate.sh`: voice-note-length compositions, augmentation, leave-one-source-out). "
-        f"The features (audio/gate-features.ts) and network of cry-gate-v2, hidden width {t['hidden']}, {t['epochs']} epochs, seed {t['seed']}; "
+        f"The features (audio/gate-features.ts) and network of the shipped gate recipe, hidden width {t['hidden']}, {t['epochs']} epochs, seed {t['seed']}; "
         f"aggregation {json.dumps(manifest['aggregation'])} fixed by the configuration `{t['config']}`, threshold "
         f"{manifest['threshold']:.2f} chosen on out-of-fold scores.", "",
         "## Data", "",
@@ -604,7 +604,7 @@ def model_card(manifest: dict, report: dict) -> str:
         + (f"; live `{b['live']['version']}` {pct(b['live']['frr'])} and {pct(b['live']['far'])}." if b["live"] else "."),
         "- Details: report.md and report.json beside this card.", "",
         "## Limitations", "",
-        "- Small data and no augmentation: phones, rooms and noise it has not heard are judged less well than by cry-gate-v2's recipe.",
+        "- Small data and no augmentation: phones, rooms and noise it has not heard are judged less well than by the shipped gate's recipe (training/train_gate.sh).",
         "- The benchmark is public data decoded directly, not parents' voice notes; the shadow comparison on live traffic decides.",
         "- Non-commercial and research-only licences among the sources (above): record them wherever this model ships.", "",
     ])

@@ -1,7 +1,7 @@
 """Selects, evaluates and exports the cry detector of the quality gate, by leave-one-source-out.
 
     python training/train_gate.py --cache training/cache/gate --config training/configs/gate.json \
-        --out models/cry-gate-v2 --report training/reports/cry-gate-v2.md
+        --out models/cry-gate-v3 --report training/reports/cry-gate-v3.md
 
 Input: the dump of training/dump-gate-features.ts over the corpus of training/gate_corpus.py
 (voice-note-length recordings, every one heard through the Telegram Opus round trip, features from
@@ -10,9 +10,10 @@ then reported on as if unseen:
 - each source is held out in turn (its recordings scored by a model trained on no recording that
   contains any of its audio); Donate-a-cry, the one source with many families, is also split by
   family (uuid) into five folds, the "families never trained on" row;
-- the aggregation of window probabilities into a recording score, and the threshold, are chosen
+- the feature set (cry-gate-v2's window summaries alone, or with the configuration's prosody: pitch and
+  level modulation), the aggregation of window probabilities into a recording score, and the threshold, are chosen
   on those held-out scores: the highest threshold at which the held-out cries of every cry source
-  are rejected at most --max-frr of the time on average, and the aggregation that then rejects the
+  are rejected at most --max-frr of the time on average, and the set and aggregation that then reject the
   most held-out non-cries (macro mean over sources);
 - the augmentation families are ablated the same way (training without one family at a time).
 The older detector given by --compare was scored on the same recordings by the dump: its column
@@ -81,7 +82,22 @@ def load(cache: Path):
 
 
 
-def fit(x, y, w, epochs, hidden, seed):
+class Ensemble(torch.nn.Module):
+    """Members trained alike from different seeds; a window's probability is their mean, in one ONNX
+    graph. One MLP's held-out numbers move by several points from seed to seed: the mean of a few
+    is both steadier and, on held-out sources, better than a typical member."""
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+
+    def forward(self, x):
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+
+def fit(x, y, w, epochs, hidden, seed, members=1):
+    if members > 1:
+        return Ensemble([fit(x, y, w, epochs, hidden, seed + 1000 * k) for k in range(members)]).eval()
     torch.manual_seed(seed)
     model = CryDetector(x.shape[1], x.mean(0), x.std(0) + 1e-4, hidden)
     xt, yt, wt = torch.from_numpy(x), torch.from_numpy(y.astype(np.float32)), torch.from_numpy(w.astype(np.float32))
@@ -182,7 +198,7 @@ def wilson(k: int, n: int, z: float = 1.96):
     return (max(0.0, c - h), min(1.0, c + h))
 
 
-def held_out(x, y, win_ids, recs, include, epochs, hidden):
+def held_out(x, y, win_ids, recs, include, epochs, hidden, members):
     """Window probabilities of every tested recording, each from a model that never heard its source
     (and, for Donate-a-cry, never its family). `include(rec)` picks the training rows (ablations)."""
     out = {}
@@ -203,7 +219,7 @@ def held_out(x, y, win_ids, recs, include, epochs, hidden):
         if not test:
             continue
         tr = np.isin(win_ids, list(train_ok))
-        model = fit(x[tr], y[tr], weights(recs, win_ids[tr]), epochs, hidden, SEED + n)
+        model = fit(x[tr], y[tr], weights(recs, win_ids[tr]), epochs, hidden, SEED + n, members)
         te = np.isin(win_ids, list(test))
         p = probs(model, x[te])
         for i in test:
@@ -211,7 +227,7 @@ def held_out(x, y, win_ids, recs, include, epochs, hidden):
     return out
 
 
-def grouped_cv(x, y, win_ids, recs, include, epochs, hidden, folds=5):
+def grouped_cv(x, y, win_ids, recs, include, epochs, hidden, members, folds=5):
     """The optimistic bound beside leave-one-source-out: every source in training, only the test
     recordings' groups (family, video, actor, speaker, song) unseen. Real phones sit in between."""
     groups = sorted({r["group"] for r in recs.values()})
@@ -221,7 +237,7 @@ def grouped_cv(x, y, win_ids, recs, include, epochs, hidden, folds=5):
         test = {i for i, r in recs.items() if fold_of[r["group"]] == k and r["kind"] in TESTED_KINDS}
         train_ok = {i for i, r in recs.items() if fold_of[r["group"]] != k and include(r)}
         tr = np.isin(win_ids, list(train_ok))
-        model = fit(x[tr], y[tr], weights(recs, win_ids[tr]), epochs, hidden, SEED + 100 + k)
+        model = fit(x[tr], y[tr], weights(recs, win_ids[tr]), epochs, hidden, SEED + 100 + k, members)
         te = np.isin(win_ids, list(test))
         p = probs(model, x[te])
         for i in test:
@@ -288,6 +304,7 @@ def main():
     ap.add_argument("--report", type=Path, required=True)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--hidden", type=int, default=48)
+    ap.add_argument("--members", type=int, default=5, help="MLPs from different seeds, averaged (an ensemble in one ONNX graph)")
     ap.add_argument("--max-frr", type=float, default=0.03, help="cries rejected, mean over cry sources held out whole")
     ap.add_argument("--max-family-frr", type=float, default=0.02, help="Donate-a-cry cries rejected, families never trained on")
     ap.add_argument("--ablate", action="store_true", help="also train without each augmentation family in turn")
@@ -300,12 +317,28 @@ def main():
     y = np.array([recs[i]["cry"] for i in win_ids], dtype=np.int64)
     print(f"{len(x)} windows, {len(recs)} recordings, {x.shape[1]} features", flush=True)
 
-    # 1. Held-out scores with every augmentation family, and the aggregation + threshold they choose.
-    held = held_out(x, y, win_ids, recs, lambda r: True, args.epochs, args.hidden)
-    choice = choose(held, recs, AGGREGATIONS, args.max_frr, args.max_family_frr)
-    for c in choice:
-        print(f"aggregation {name(c['aggregation'])}: threshold {c['threshold']}, non-cries rejected {c['nonCryRejected']}", flush=True)
-    best = max((c for c in choice if c["threshold"] is not None), key=lambda c: c["nonCryRejected"])
+    # 1. Held-out scores with every augmentation family, per feature set (cry-gate-v2's summaries
+    # alone, or with the prosody the configuration adds), and the aggregation + threshold they choose;
+    # the set whose best aggregation rejects the most held-out non-cries ships.
+    summary_dims = 3 * spec["logMel"]["nMels"] + 1 + 8  # audio/gate-features.ts: bands × 3, energy, meyda × 2
+    feature_sets = {"summaries": summary_dims}
+    if "prosody" in spec:
+        feature_sets["summaries + prosody"] = x.shape[1]
+    by_set = {}
+    for label, dims in feature_sets.items():
+        h = held_out(x[:, :dims], y, win_ids, recs, lambda r: True, args.epochs, args.hidden, args.members)
+        c = choose(h, recs, AGGREGATIONS, args.max_frr, args.max_family_frr)
+        for row in c:
+            print(f"{label}, aggregation {name(row['aggregation'])}: threshold {row['threshold']}, non-cries rejected {row['nonCryRejected']}", flush=True)
+        by_set[label] = {"dims": dims, "held": h, "choice": c,
+                         "best": max((row for row in c if row["threshold"] is not None), key=lambda row: row["nonCryRejected"], default=None)}
+    feature_set = max((label for label in by_set if by_set[label]["best"]), key=lambda label: by_set[label]["best"]["nonCryRejected"])
+    dims, held, choice, best = (by_set[feature_set][k] for k in ("dims", "held", "choice", "best"))
+    x = np.ascontiguousarray(x[:, :dims])
+    if dims == summary_dims:
+        spec = {k: v for k, v in spec.items() if k != "prosody"}
+    feature_choice = [{"features": label, "dims": v["dims"], **({k: v["best"][k] for k in ("aggregation", "threshold", "nonCryRejected")}
+                                                              if v["best"] else {"threshold": None})} for label, v in by_set.items()]
     if args.select_only:
         return
     how = best["aggregation"]
@@ -332,7 +365,7 @@ def main():
     helds = {"nothing": held}
     if args.ablate:
         for left_out in ("all", *FAMILIES):
-            helds[left_out] = held_out(x, y, win_ids, recs, trained_on(left_out), args.epochs, args.hidden)
+            helds[left_out] = held_out(x, y, win_ids, recs, trained_on(left_out), args.epochs, args.hidden, args.members)
             t = choose(helds[left_out], recs, [how], args.max_frr, args.max_family_frr)[0]["threshold"]
             ablation.append({"without": left_out, "threshold": t, **(summary(helds[left_out], t) if t is not None else {})})
             print(f"without {left_out}: {ablation[-1]}", flush=True)
@@ -342,7 +375,7 @@ def main():
     held = helds[left_out]
     rows = tested_sets(recs, held)
     scores = score_all(held, how)
-    seen = score_all(grouped_cv(x, y, win_ids, recs, include, args.epochs, args.hidden), how)
+    seen = score_all(grouped_cv(x, y, win_ids, recs, include, args.epochs, args.hidden, args.members), how)
 
     def verdicts(label):
         return [new_verdict(recs[i]["quality"], scores[key], threshold) for key, i in rows[label]]
@@ -368,7 +401,7 @@ def main():
 
     # 4. The final model: every recording, every augmentation.
     train = np.array([include(recs[i]) for i in win_ids])
-    model = fit(x[train], y[train], weights(recs, win_ids[train]), args.epochs, args.hidden, SEED)
+    model = fit(x[train], y[train], weights(recs, win_ids[train]), args.epochs, args.hidden, SEED, args.members)
     args.out.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out / "model.onnx"
     with warnings.catch_warnings():
@@ -385,6 +418,7 @@ def main():
     # check.json: the parity fixtures' first windows as the dump computed them, with the exported
     # model's probabilities, for test/gate.test.ts to reproduce in production code.
     parity_rows = [json.loads(line) for line in next(args.cache.glob("*/parity.jsonl")).read_text().splitlines() if line]
+    parity_rows = [{**r, "features": r["features"][:dims]} for r in parity_rows]
     parity_p = session.run(["cry_probability"], {"features": np.array([r["features"] for r in parity_rows], dtype=np.float32)})[0]
     checks = [{**r, "probability": float(p)} for r, p in zip(parity_rows, parity_p)]
     (args.out / "check.json").write_text(json.dumps(checks) + "\n")
@@ -422,13 +456,14 @@ def main():
         "threshold": threshold,
         "training": {
             "recipe": "cry-gate", "command": "bash training/train_gate.sh" + (" --ablate" if args.ablate else ""), "seed": SEED, "epochs": args.epochs,
-            "hidden": args.hidden, "torch": torch.__version__.split("+")[0],
+            "hidden": args.hidden, "members": args.members, "torch": torch.__version__.split("+")[0],
             "data": json.loads(Path("training/configs/gate-sources.json").read_text()),
             "corpus": counts,
         },
         "metrics": {
             "evaluation": "leave one source out at voice-note length (3–60 s), every recording through the Telegram Opus round trip; Donate-a-cry also by family (5 folds over uuid)",
             "maxFalseRejectTarget": {"crySources": args.max_frr, "donateacryFamilies": args.max_family_frr},
+            "featureChoice": feature_choice,
             "aggregationChoice": choice,
             "heldOut": table,
             "comparedWith": older_version,
@@ -444,7 +479,7 @@ def main():
     lines = [
         f"# Cry gate {args.out.name} — leave-one-source-out report", "",
         f"Generated by `{manifest['training']['command']}` in {time.time() - args.started_at:.0f} s (corpus and feature dump included); "
-        f"seed {SEED}, {args.epochs} epochs, hidden {args.hidden}, torch {manifest['training']['torch']}. "
+        f"seed {SEED}, {args.members} MLPs averaged, each {args.epochs} epochs, hidden {args.hidden}, torch {manifest['training']['torch']}. "
         f"{len(recs)} recordings ({sum(c['seconds'] for c in counts.values()) / 3600:.1f} h), {len(x)} windows of {x.shape[1]} features.", "",
         "Every recording is a voice note of 1–60 s heard through the Telegram Opus round trip (48 kHz, 32 kbit/s voip) and "
         "decoded at 8 kHz, as the bot hears it. Each row is scored by a model trained without any recording that contains "
@@ -452,6 +487,10 @@ def main():
         f"Rejected = any verdict but `ok` (silent, too_short, clipped, too_noisy, not_a_cry); brackets: 95 % Wilson interval. "
         f"`{older_version}` is today's gate: its rules (clipped and too_noisy refused before the detector) and its detector "
         "(max over windows, threshold 0.85), on the very same recordings.", "",
+        "## Features (chosen on held-out sources: each set with its best aggregation and threshold, by the rule below)", "",
+        "| features | dims | best aggregation | threshold | non-cries rejected (macro over sources) |", "| --- | --- | --- | --- | --- |",
+        *[f"| {c['features']}{' **(shipped)**' if c['features'] == feature_set else ''} | {c['dims']} | {name(c['aggregation'])} | {c['threshold']:.2f} | {pct(c['nonCryRejected'])} |"
+          if c["threshold"] is not None else f"| {c['features']} | {c['dims']} | no threshold keeps the cries | | |" for c in feature_choice], "",
         f"## Aggregation (chosen on held-out sources, every augmentation family in training: the highest threshold at which cries are rejected ≤ {pct(args.max_frr)} on average over the cry sources held out whole, ≤ {pct(args.max_family_frr)} of Donate-a-cry families never trained on; the threshold is chosen again after the ablation below)", "",
         "| aggregation of window probabilities | threshold | non-cries rejected (macro over sources) |", "| --- | --- | --- |",
         *[f"| {name(c['aggregation'])}{' **(shipped)**' if c is best else ''} | {c['threshold']:.2f} | {pct(c['nonCryRejected'])} |"

@@ -4,9 +4,9 @@
 #   bash training/train_gate.sh [--datasets DIR] [extra train_gate.py options, e.g. --ablate]
 # DIR (else WHYCRY_DATASETS, else ../shared/datasets beside the project) holds donateacry/,
 # esc50-subset/, free-spoken-digit/ and more-sounds/. Needs espeak-ng (Debian's package) for the
-# synthetic speech. Fixed seeds; writes models/cry-gate-v2/ and training/reports/cry-gate-v2.md,
-# and compares with models/cry-gate-v1/ on the same recordings. About 28 min on 2 cores, most of it the
-# Opus round trips (--ablate, which retrains without each augmentation family in turn, adds about 4).
+# synthetic speech. Fixed seeds; writes models/cry-gate-v3/ and training/reports/cry-gate-v3.md,
+# and compares with models/cry-gate-v1/ on the same recordings. About 30 min on 2 cores, most of it the
+# Opus round trips (--ablate, which retrains without each augmentation family in turn, adds about 15).
 set -euo pipefail
 started=$(date +%s)
 datasets="${WHYCRY_DATASETS:-}"
@@ -56,8 +56,8 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 PYTHONHASHSEED=0 "$venv/bin/python" training/train_gate.py \
   --config training/configs/gate.json \
   --cache training/cache/gate \
-  --out models/cry-gate-v2 \
-  --report training/reports/cry-gate-v2.md \
+  --out models/cry-gate-v3 \
+  --report training/reports/cry-gate-v3.md \
   --started-at "$started" \
   "${options[@]}"
 echo "train_gate.sh finished in $(( $(date +%s) - started )) s"

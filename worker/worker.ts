@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createFileActivities, type FileDeps } from '../activities/files.js';
 import { createModelActivities } from '../activities/models.js';
 import { createPromotionActivities } from '../lifecycle/promotion.js';
@@ -54,10 +54,13 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
   const workerTaskQueue = `${opts.taskQueue}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const sessions = new Sessions(RECORDINGS_AT_ONCE, SESSION_LEASE_MS);
   const { model } = opts.files;
-  await registerShippedModels(opts.store.models, {
+  const waiting = await registerShippedModels(opts.store.models, {
     reason: { version: model.manifest.version, sha256: model.manifest.sha256 },
     gate: { version: model.cryDetector.manifest.version, sha256: model.cryDetector.manifest.sha256 },
   });
+  for (const { role, version, live } of waiting) {
+    Runtime.instance().logger.warn(`${version}, shipped with this worker, is a candidate: parents hear the live ${role} version ${live ?? '(none)'} until an operator runs npm run models -- promote ${version} --reason "…" (RUNBOOK: "Promoting and rolling back a model")`);
+  }
   const library = new ModelLibrary(model, async (version) => opts.store.models.get(version));
   const fileActivities = createFileActivities({ ...opts.files, library, finished: (workflowId) => sessions.release(workflowId) });
   const workflows = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS };

@@ -186,11 +186,15 @@ export function referenceGateFeatures(samples: Float32Array, spec: GateFeatureSp
   dc /= Math.max(1, samples.length);
   const centred = dc === 0 ? samples : samples.map((x) => x - dc);
   const windows = cutWindows(centred, sampleRate, spec.windows);
-  const dims = 3 * nMels + 1 + 2 * MEYDA_FEATURES.length;
+  const summaries = 3 * nMels + 1 + 2 * MEYDA_FEATURES.length;
+  const images = windows.map((window) => logMel.compute(window));
+  const prosody = spec.prosody ? referenceProsody(centred, spec, images) : [];
+  const dims = summaries + (prosody[0]?.length ?? 0);
   const data = new Float32Array(windows.length * dims);
   windows.forEach((window, w) => {
-    const mel = logMel.compute(window);
+    const mel = images[w]!;
     const out = data.subarray(w * dims, (w + 1) * dims);
+    if (prosody[w]) out.set(prosody[w]!, summaries);
     const frameEnergy = new Float64Array(frames).fill(-Infinity);
     for (let m = 0; m < nMels; m++) {
       const row = mel.subarray(m * frames, (m + 1) * frames);
@@ -219,6 +223,48 @@ export function referenceGateFeatures(samples: Float32Array, spec: GateFeatureSp
     });
   });
   return { data, count: windows.length, dims };
+}
+
+/**
+ * Per window (cry-gate-v3 on) the pitch summary of its sounding frames (loudest band within
+ * `activeRangeDb` of the window's loudest bin) over YIN of the whole recording, its voiced runs'
+ * mean and longest length and share of frames voiced at 250 Hz or above, and the shares of its
+ * level's modulation power in 0.5–2, 2–4, 4–8 and 8–16 Hz: every DFT bin summed, no shortcut.
+ */
+function referenceProsody(centred: Float32Array, spec: GateFeatureSpec, images: Float32Array[]): number[][] {
+  const { nMels, frames, hopLength, sampleRate } = spec.logMel;
+  const { pitch, activeRangeDb } = spec.prosody!;
+  const total = Math.floor(centred.length / hopLength) + 1;
+  const hop = Math.round(spec.windows.hopSeconds * sampleRate) / hopLength;
+  const levels = images.map((mel) => Array.from({ length: frames }, (_, t) => Math.max(-80, ...Array.from({ length: nMels }, (_, m) => mel[m * frames + t] as number))));
+  const sounding = new Array<boolean>(total).fill(false);
+  levels.forEach((level, w) => level.forEach((l, t) => {
+    if (l > -activeRangeDb && w * hop + t < total) sounding[w * hop + t] = true;
+  }));
+  const { f0, clarity } = referencePitch(centred, sampleRate, total, pitch);
+  const framesPerSecond = sampleRate / hopLength;
+  return levels.map((level, w) => {
+    const mean = meanOf(level);
+    const power = Array.from({ length: frames / 2 + 1 }, (_, k) => {
+      let re = 0;
+      let im = 0;
+      level.forEach((l, t) => {
+        re += (l - mean) * Math.cos((2 * Math.PI * k * t) / frames);
+        im -= (l - mean) * Math.sin((2 * Math.PI * k * t) / frames);
+      });
+      return re * re + im * im;
+    });
+    const hz = (k: number) => (k * framesPerSecond) / frames;
+    const sum = (lo: number, hi: number) => power.reduce((a, p, k) => (hz(k) >= lo && hz(k) < hi ? a + p : a), 0);
+    const all = sum(0.5, Infinity);
+    const bands = [[0.5, 2], [2, 4], [4, 8], [8, 16]].map(([lo, hi]) => (all > 0 ? sum(lo!, hi!) / all : 0));
+    const end = Math.min(total, w * hop + frames);
+    const voiced = Array.from({ length: end - w * hop }, (_, i) => (sounding[w * hop + i] ? (f0[w * hop + i] as number) : 0));
+    const runs = voiced.map((f) => (f > 0 ? 'v' : ' ')).join('').split(/ +/).filter(Boolean).map((r) => r.length / framesPerSecond);
+    const soundingFrames = sounding.slice(w * hop, end).filter(Boolean).length;
+    const voicing = [meanOf(runs), runs.length ? Math.max(...runs) : 0, voiced.filter((f) => f >= 250).length / Math.max(1, soundingFrames)];
+    return [...pitchSummary(f0, clarity, sounding, w * hop, end, framesPerSecond), ...voicing, ...bands];
+  });
 }
 
 function meydaDescriptors(window: Float32Array, sampleRate: number, { frame, hop }: GateFeatureSpec['meyda']): number[][] {
