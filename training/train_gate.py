@@ -10,8 +10,8 @@ then reported on as if unseen:
 - each source is held out in turn (its recordings scored by a model trained on no recording that
   contains any of its audio); Donate-a-cry, the one source with many families, is also split by
   family (uuid) into five folds, the "families never trained on" row;
-- the feature set (cry-gate-v2's window summaries alone, or with the configuration's prosody: pitch and
-  level modulation), the aggregation of window probabilities into a recording score, and the threshold, are chosen
+- the feature set (cry-gate-v2's window summaries alone, or with the configuration's prosody: pitch,
+  voiced runs and level modulation), the aggregation of window probabilities into a recording score, and the threshold, are chosen
   on those held-out scores: the highest threshold at which the held-out cries of every cry source
   are rejected at most --max-frr of the time on average, and the set and aggregation that then reject the
   most held-out non-cries (macro mean over sources);
