@@ -79,11 +79,12 @@ export function gateFeatures(samples: Float32Array, spec: GateFeatureSpec, logMe
   const dims = summaries + (spec.prosody ? PITCH_SUMMARY.length + VOICING.length + MODULATION_BANDS.length : 0);
   const data = new Float32Array(starts.length * dims);
   const images = starts.map((start) => whole.window(samples, logMel, start, size, frames));
-  if (spec.prosody) prosody(samples, spec, whole, starts, images, (w, values) => data.set(values, w * dims + summaries));
+  // A frame's energy: its loudest band (dB below the window's loudest bin).
+  const levels = images.map((mel) => frameLevels(mel, nMels, frames));
+  if (spec.prosody) prosody(samples, spec, whole, starts, levels, (w, values) => data.set(values, w * dims + summaries));
   starts.forEach((start, w) => {
     const mel = images[w] as Float32Array;
     const out = data.subarray(w * dims, (w + 1) * dims);
-    const frameEnergy = new Float64Array(frames).fill(-Infinity);
     for (let m = 0; m < nMels; m++) {
       const row = mel.subarray(m * frames, (m + 1) * frames);
       let sum = 0;
@@ -94,7 +95,6 @@ export function gateFeatures(samples: Float32Array, spec: GateFeatureSpec, logMe
         sum += v;
         sumSq += v * v;
         if (t > 0) delta += Math.abs(v - (row[t - 1] as number));
-        if (v > (frameEnergy[t] as number)) frameEnergy[t] = v;
       }
       const mean = sum / frames;
       // Scaled to roughly unit range: dB / 80 (the floor is −80 dB).
@@ -102,7 +102,7 @@ export function gateFeatures(samples: Float32Array, spec: GateFeatureSpec, logMe
       out[nMels + m] = Math.sqrt(Math.max(0, sumSq / frames - mean * mean)) / 80;
       out[2 * nMels + m] = delta / (frames - 1) / 80;
     }
-    out[3 * nMels] = std(frameEnergy) / 80;
+    out[3 * nMels] = std(levels[w] as Float64Array) / 80;
     // The window as cut out: less the DC offset (rounded to float32 on the way in), zero-padded.
     const real = Math.max(0, Math.min(size, samples.length - start));
     for (let i = 0; i < real; i++) window[i] = (samples[start + i] as number) - dc;
@@ -117,19 +117,21 @@ export function gateFeatures(samples: Float32Array, spec: GateFeatureSpec, logMe
   return { data, count: starts.length, dims };
 }
 
+/** Each frame's loudest band of a window's dB image (`nMels × frames`, mel-major). */
+function frameLevels(mel: Float32Array, nMels: number, frames: number): Float64Array {
+  const level = new Float64Array(frames).fill(-Infinity);
+  for (let m = 0; m < nMels; m++) for (let t = 0; t < frames; t++) if ((mel[m * frames + t] as number) > (level[t] as number)) level[t] = mel[m * frames + t] as number;
+  return level;
+}
+
 /**
  * Per window its pitch summary, voicing and modulation shares (`GateFeatureSpec.prosody`), handed to `put`.
  * Frame t of window w is frame `start / hop + t` of the recording: windows start on a hop.
  */
-function prosody(samples: Float32Array, spec: GateFeatureSpec, whole: Spectrogram, starts: number[], images: Float32Array[], put: (w: number, values: number[]) => void): void {
-  const { nMels, frames, hopLength, sampleRate } = spec.logMel;
+function prosody(samples: Float32Array, spec: GateFeatureSpec, whole: Spectrogram, starts: number[], levels: Float64Array[], put: (w: number, values: number[]) => void): void {
+  const { frames, hopLength, sampleRate } = spec.logMel;
   const { pitch, activeRangeDb } = spec.prosody!;
   const total = whole.frames;
-  const levels = images.map((mel) => {
-    const level = new Float64Array(frames).fill(-80);
-    for (let m = 0; m < nMels; m++) for (let t = 0; t < frames; t++) level[t] = Math.max(level[t] as number, mel[m * frames + t] as number);
-    return level;
-  });
   // Sounding per recording frame, in any window; only those frames' pitch is computed.
   const sounding = new Uint8Array(total);
   starts.forEach((start, w) => {

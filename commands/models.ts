@@ -114,7 +114,7 @@ async function run(cmd: Command & { by: string }, models: ModelStore, config: Co
       // Without a shadow period: for a version whose evidence is its training report (a shipped one).
       // A trained candidate's way is its promotion workflow (approve), which gathers the evidence first.
       const entry = await models.get(cmd.version);
-      if (entry && entry.trainedOn) throw new UserError(`${cmd.version} was trained here: its promotion workflow judges it in shadow first (npm run models -- approve ${cmd.version} once the rule holds)`);
+      if (entry?.trainedOn) throw new UserError(`${cmd.version} was trained here: its promotion workflow judges it in shadow first (npm run models -- approve ${cmd.version} once the rule holds)`);
       const { replaced } = await models.promote(cmd.version, { by: cmd.by, because: cmd.reason });
       return console.log(`${cmd.version} is live for every recording that starts from now${replaced ? `; ${replaced} is retired (recordings under way keep it; npm run models -- rollback goes back)` : ''}`);
     }
