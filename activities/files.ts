@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { decodeAudio, DecodeError } from '../audio/decode.js';
 import { gateVerdict, judgeQuality, measureQuality, qualityIssues, type QualityMetrics, type QualityVerdict } from '../audio/quality.js';
 import { Spectrogram } from '../audio/spectrogram.js';
@@ -9,7 +9,7 @@ import { ModelLibrary } from '../models/library.js';
 import type { ReasonModel } from '../models/reason-model.js';
 import type { ChosenModels, Reason, RecordingSource, ShadowPrediction } from '../workflows/types.js';
 import type { Telegram } from '../telegram/client.js';
-import { badInput, misconfigured } from '../workflows/failures.js';
+import { badInput, filesElsewhere, misconfigured } from '../workflows/failures.js';
 import { isOverridable } from '../workflows/outcomes.js';
 
 export interface FileDeps {
@@ -26,13 +26,20 @@ export interface FileDeps {
 }
 
 /**
- * Activities that read and write local files. They run on the task queue of
- * one worker, so they exchange paths and hashes through the history instead
- * of audio: samples and features never leave this machine.
+ * Activities that read and write local files. They run on one worker — on its
+ * own task queue, or as local activities of the workflow task when that worker
+ * runs the workflow too — so they exchange paths and hashes through the history
+ * instead of audio: samples and features never leave this machine.
  */
 export function createFileActivities({ workDir, model, library = new ModelLibrary(model), telegram, limits, finished = () => undefined }: FileDeps) {
   const folderOf = (workflowId: string) => join(workDir, workflowId.replace(/[^\w.-]/g, '_'));
   const elapsed = (since: number) => Math.round(performance.now() - since);
+  // A stage after the download may run as a local activity of the workflow's task: should that task
+  // have moved to another worker, the files are on the first one's disk, and the stages start again.
+  const onThisWorker = async (workflowId: string, path: string) => {
+    const here = path.startsWith(folderOf(workflowId) + sep) && (await access(path).then(() => true, () => false));
+    if (!here) throw filesElsewhere(path);
+  };
   const finish = async (workflowId: string) => {
     try {
       await rm(folderOf(workflowId), { recursive: true, force: true });
@@ -66,6 +73,7 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
     /** `models`: the versions the recording's workflow chose at its start (older runs name none: the worker's own). */
     async validate({ workflowId, path, overrideGate = false, models }: { workflowId: string; path: string; overrideGate?: boolean; models?: ChosenModels }) {
       const started = performance.now();
+      await onThisWorker(workflowId, path);
       // One decode serves the quality checks, the cry detector and the reason model: all
       // read the same 8 kHz band (0–4 kHz) that their training data was decoded to.
       const { sampleRate } = model;
@@ -115,6 +123,7 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
     /** `spectrogramPath` from `validate`; runs from before it computed the spectrogram once leave it out. */
     async preprocess({ workflowId, pcmPath, spectrogramPath, models }: { workflowId: string; pcmPath: string; spectrogramPath?: string; models?: ChosenModels }) {
       const started = performance.now();
+      await onThisWorker(workflowId, pcmPath);
       const samples = await readFloats(pcmPath);
       const spectrogram = spectrogramPath ? Spectrogram.decode(new Uint8Array(await readFile(spectrogramPath))) : undefined;
       const batch = (await library.reason(models?.reason)).features(samples, spectrogram);
@@ -126,6 +135,7 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
     /** The last file stage: it cleans up after itself. */
     async classify({ workflowId, featuresPath, windows, models }: { workflowId: string; featuresPath: string; windows: number; models?: ChosenModels }) {
       const started = performance.now();
+      await onThisWorker(workflowId, featuresPath);
       const live = await library.reason(models?.reason);
       const features = await readFloats(featuresPath);
       const prediction = await live.predict(features, windows);

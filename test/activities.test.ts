@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileActivities } from '../activities/files.js';
 import { createTelegram } from '../telegram/client.js';
 import { ReasonModel } from '../models/reason-model.js';
-import { BAD_INPUT } from '../workflows/failures.js';
+import { BAD_INPUT, FILES_ELSEWHERE } from '../workflows/failures.js';
 import { CRY_VOICE_NOTE, scratch, synthesize } from './support/audio.js';
 import { TOKEN, privateChat } from './support/bot.js';
 import { LIMITS, MODEL_DIR, testDatabase } from './support/harness.js';
@@ -144,7 +144,19 @@ describe('validate, preprocess, classify, cleanup', () => {
     const workflowId = `wf-${randomUUID()}`;
     const path = join(workDir, 'junk.ogg');
     await writeFile(path, 'junk'.repeat(100));
-    expect(await badInputVerdict(run(files.validate, { workflowId, path }))).toBe('undecodable');
+    const audio = await run(files.download, { workflowId, source: { kind: 'local', path } });
+    expect(await badInputVerdict(run(files.validate, { workflowId, path: audio.path }))).toBe('undecodable');
+  });
+
+  it('a stage that finds no files of its recording on this worker says so, without retries', async () => {
+    // The workflow task moved to another worker: the download is on the first one's disk.
+    const workflowId = `wf-${randomUUID()}`;
+    const elsewhere = join(await scratch(), workflowId, 'input');
+    const failure = await run(files.validate, { workflowId, path: elsewhere }).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: FILES_ELSEWHERE, nonRetryable: true });
+    const features = await run(files.classify, { workflowId, featuresPath: join(workDir, workflowId, 'features.f32'), windows: 1 }).catch((err: unknown) => err);
+    expect(features).toMatchObject({ type: FILES_ELSEWHERE });
   });
 });
 

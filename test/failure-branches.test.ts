@@ -1,20 +1,24 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { decodeTimeoutType, type TimeoutType } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createFileActivities } from '../activities/files.js';
 import { createModelActivities } from '../activities/models.js';
 import { createSharedActivities } from '../activities/shared.js';
 import { createTelegram } from '../telegram/client.js';
 import { en } from '../telegram/locales/en.js';
 import { heartbeatWhileRunning } from '../worker/heartbeat.js';
 import { Sessions } from '../worker/sessions.js';
-import { workerBusy } from '../workflows/failures.js';
+import { FILES_ELSEWHERE, workerBusy } from '../workflows/failures.js';
 import { analyseRecording } from '../workflows/index.js';
 import type { Analysis, RecordingInput } from '../workflows/types.js';
 import { CRY_VOICE_NOTE } from './support/audio.js';
 import { privateChat, TOKEN, uniqueQueue } from './support/bot.js';
-import { LIMITS, startTestWorker, temporalClient, testDatabase } from './support/harness.js';
+import { LIMITS, MODEL_DIR, startTestWorker, temporalClient, testDatabase } from './support/harness.js';
+import { ReasonModel } from '../models/reason-model.js';
 import { startBotApiServer } from './telegram/bot-api-server.js';
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
@@ -103,6 +107,18 @@ async function scheduled(handle: WorkflowHandle) {
   return [...byId.values()];
 }
 
+/** The local activities a run recorded, in order, with the failure type of those that failed. */
+async function ranLocally(handle: WorkflowHandle) {
+  const { events } = await handle.fetchHistory();
+  return (events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    const { activity_type: type } = JSON.parse(Buffer.from(data ?? []).toString()) as { activity_type: string };
+    return [{ type, failed: marker.failure?.applicationFailureInfo?.type ?? undefined }];
+  });
+}
+
 const storedVerdict = async (workflowId: string) => (await db.pool.query('SELECT verdict FROM analyses WHERE workflow_id = $1', [workflowId])).rows[0]?.verdict;
 
 describe('the recording workflow when its file stages find no worker, or lose theirs', () => {
@@ -181,6 +197,55 @@ describe('the recording workflow when its file stages find no worker, or lose th
     const second = trail[4]!.queue;
     expect(second).not.toBe(`${taskQueue}-gone`);
     expect(trail.slice(4, 8).every((a) => a.queue === second && !a.timedOut)).toBe(true);
+    expect(await storedVerdict(handle.workflowId)).toBe('ok');
+  });
+
+  it('the worker running the workflow holds the recording: the stages after the download are local activities of its workflow task', { timeout: 20_000 }, async () => {
+    const worker = await startTestWorker({ store: db.store });
+    cleanups.push(worker.stop);
+    const handle = await start(worker.taskQueue, local);
+
+    expect(await handle.result()).toMatchObject({ verdict: 'ok' });
+    // One activity through the server before the answer (the download, on this worker's own queue), not four.
+    expect((await scheduled(handle)).map((a) => a.type)).toEqual(['download', 'persist']);
+    expect(await ranLocally(handle)).toEqual([
+      { type: 'chooseModels' },
+      { type: 'workerSession' },
+      { type: 'validate' },
+      { type: 'preprocess' },
+      { type: 'classify' },
+    ]);
+  });
+
+  it('the workflow task moved off the worker holding the download: the file stages start again from the download', { timeout: 30_000 }, async () => {
+    const taskQueue = uniqueQueue('moved');
+    const model = await ReasonModel.load(MODEL_DIR);
+    cleanups.push(() => model.close());
+    const disk = () => mkdtemp(join(tmpdir(), 'whycry-moved-'));
+    const places = new Sessions(4, 60_000);
+    // The first worker's own queue, where the download lands on its disk …
+    const first = `${taskQueue}-first`;
+    running(await Worker.create({ connection, taskQueue: first, activities: createFileActivities({ workDir: await disk(), model, limits: LIMITS }) }));
+    // … and the worker that runs the workflow task after it, as after the first one died: its local
+    // workerSession names the first's queue (as the replayed marker does), and its disk is another.
+    const activities = {
+      ...createModelActivities({ models: db.store.models, defaults: { reason: 'reason-v2', gate: 'cry-gate-v3' } }),
+      ...createSharedActivities({ workerTaskQueue: first, sessions: places, modelVersion: 'reason-v2', store: db.store, temporal: temporal.client, maxAudioSeconds: LIMITS.maxAudioSeconds }),
+      ...createFileActivities({ workDir: await disk(), model, limits: LIMITS, finished: (id) => places.release(id) }),
+    };
+    running(await Worker.create({ connection, taskQueue, workflowBundle: { code: inject('workflowCode') }, activities }));
+    const handle = await start(taskQueue, local);
+
+    expect(await handle.result()).toMatchObject({ verdict: 'ok', modelVersion: 'reason-v2' });
+    // Not a lost recording, not three failed tries: the stage said at once that the files are elsewhere.
+    expect(await ranLocally(handle)).toEqual([{ type: 'chooseModels' }, { type: 'workerSession' }, { type: 'validate', failed: FILES_ELSEWHERE }, { type: 'cleanup' }]);
+    // The second session was asked for through the server, and its stages went to the queue it named.
+    expect(await scheduled(handle)).toEqual([
+      { type: 'download', queue: first },
+      { type: 'workerSession', queue: taskQueue },
+      ...['download', 'validate', 'preprocess', 'classify'].map((type) => ({ type, queue: first })),
+      { type: 'persist', queue: taskQueue },
+    ]);
     expect(await storedVerdict(handle.workflowId)).toBe('ok');
   });
 });

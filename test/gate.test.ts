@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,11 +32,11 @@ beforeAll(async () => {
 afterAll(() => model?.close());
 
 let runs = 0;
-/** `validate` as the workflow calls it, after `download` made the recording's folder. */
+/** `validate` as the workflow calls it, on the copy `download` put in the recording's folder. */
 async function validate(path: string) {
   const workflowId = `gate-${++runs}`;
-  await mkdir(join(dir, workflowId), { recursive: true });
-  return files.validate({ workflowId, path });
+  const audio = await files.download({ workflowId, source: { kind: 'local', path } });
+  return files.validate({ workflowId, path: audio.path });
 }
 
 describe('the cry detector of the quality gate', () => {

@@ -12,6 +12,8 @@ const EVERY_MS = 1_000;
  * that stops moving is the Telegram client's idle timeout to catch.
  */
 export function heartbeatWhileRunning(ctx: Context): ActivityInterceptors {
+  // A local activity has no heartbeat: its worker's liveness is the workflow task's, whose timeout the server keeps.
+  if (ctx.info.isLocal) return {};
   return {
     inbound: {
       async execute(input, next) {

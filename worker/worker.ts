@@ -48,7 +48,9 @@ const SESSION_LEASE_MS = 3 * 60_000;
  * - the shared task queue runs workflows and the activities any process can do
  *   (database, Telegram), and hands out this process's own queue;
  * - a queue unique to this process runs the file stages, so that the files
- *   one stage writes are on the disk the next stage reads.
+ *   one stage writes are on the disk the next stage reads. When the process
+ *   running a recording's workflow holds the recording too, the stages after the
+ *   download run as local activities of its workflow task instead.
  */
 export async function createWhycryWorker(opts: WhycryWorkerOptions) {
   const workerTaskQueue = `${opts.taskQueue}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -74,6 +76,9 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     ...workflows,
     interceptors: { activity: [analysisMetrics, heartbeatWhileRunning] },
     activities: {
+      // For the local activities of recordings this process holds itself (workflows/recording.ts); the
+      // workflows schedule file stages on the shared queue never, only on a process's own queue.
+      ...fileActivities,
       ...createSharedActivities({
         workerTaskQueue,
         sessions,

@@ -10,6 +10,12 @@ export const BAD_INPUT = 'BadInput';
 export const WORKER_BUSY = 'WorkerBusy';
 /** A tap the recording's workflow refuses (another message's, or after the conversation). */
 export const TAP_REFUSED = 'TapRefused';
+/**
+ * A file stage that ran as a local activity found the recording's files missing: its workflow task
+ * moved to another worker (the first one died, or lost its cache) while the download is on the first
+ * one's disk. The file stages start again, from the download, on a worker asked for them.
+ */
+export const FILES_ELSEWHERE = 'FilesElsewhere';
 /** A process set up wrongly (a missing token): retrying cannot help, the operator must set something. */
 export const MISCONFIGURED = 'Misconfigured';
 
@@ -34,6 +40,15 @@ export function tapRefused(why: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(why, TAP_REFUSED);
 }
 
+export function filesElsewhere(path: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${path} is not on this worker`, FILES_ELSEWHERE);
+}
+
+/** Whether a stage failed with FILES_ELSEWHERE, thrown by the activity itself or reaching a workflow wrapped as its cause. */
+export function isFilesElsewhere(err: unknown): boolean {
+  return failureOf(err)?.type === FILES_ELSEWHERE;
+}
+
 /** `what` is missing or wrong; `fix` says what to set, e.g. "set TELEGRAM_BOT_TOKEN on the worker". */
 export function misconfigured(what: string, fix: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`${what}: ${fix}`, MISCONFIGURED);
@@ -49,8 +64,14 @@ export function telegramFailure(kind: Exclude<keyof typeof TELEGRAM, 'rateLimite
 
 /** The verdict a bad-input failure carries, thrown by the activity itself or reaching a workflow wrapped as its cause. */
 export function badInputVerdict(err: unknown): BadInputVerdict | undefined {
+  const failure = failureOf(err);
+  return failure?.type === BAD_INPUT ? (failure.details?.[0] as BadInputVerdict) : undefined;
+}
+
+/** The ApplicationFailure itself, or the one an ActivityFailure carries as its cause. */
+function failureOf(err: unknown): ApplicationFailure | undefined {
   const failure = err instanceof Error && !(err instanceof ApplicationFailure) ? err.cause : err;
-  return failure instanceof ApplicationFailure && failure.type === BAD_INPUT ? (failure.details?.[0] as BadInputVerdict) : undefined;
+  return failure instanceof ApplicationFailure ? failure : undefined;
 }
 
 /** PostgreSQL or Temporal stayed unreachable for as long as the bot waits for one update (bot/until-available.ts). */

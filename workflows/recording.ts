@@ -1,11 +1,11 @@
-import { ActivityFailure, defineUpdate, log, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, TemporalFailure, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, defineUpdate, log, ParentClosePolicy, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, TemporalFailure, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { FileActivities } from '../activities/files.js';
 import { converse, openingView } from './conversation.js';
 import { donationWorkflowId, recordingWorkflowId } from './ids.js';
 import { keepDonation } from './privacy.js';
 import { anyWorker, bestEffort, chosenHere, database, donation, LIVENESS, models as registry, telegram, TELEGRAM_RETRY, thisWorker } from './proxies.js';
 import { CONFIDENCE, GATE_VERSION, MODEL_VERSION, OUTCOME, TOP_REASON, VERDICT } from './search-attributes.js';
-import { BAD_INPUT, badInputVerdict } from './failures.js';
+import { BAD_INPUT, badInputVerdict, FILES_ELSEWHERE, isFilesElsewhere } from './failures.js';
 import { runFileStages, type StageHook } from './stages.js';
 import { followUp } from './follow-up.js';
 import { parentSaysItIsACry } from './gate-override.js';
@@ -30,6 +30,13 @@ export const LABELS_PATCH = 'labels-from-parents';
  * (the live ones, and those in shadow), and what the shadowed ones said is stored beside the answer.
  */
 export const MODEL_REGISTRY_PATCH = 'models-from-registry';
+
+/**
+ * Patch ID of the file stages after the download as local activities (issue #13): when the worker
+ * running the workflow holds the recording itself, validate, preprocess and classify run inside one
+ * workflow task on it, instead of three round trips through the server.
+ */
+export const LOCAL_STAGES_PATCH = 'file-stages-in-the-workflow-task';
 
 /**
  * Completes once "listening…" went out (or was given up on). The bot waits for it before
@@ -262,6 +269,10 @@ type Findings = Pick<Analysis, 'verdict' | 'audio' | 'quality' | 'reasons' | 'no
  * worker for its own task queue and send the stages there. If that worker
  * dies, its queue goes quiet, the schedule-to-start timeout fires, and the
  * stages start again from the download on another worker.
+ * When the worker running this workflow took the recording, the stages after the download run on
+ * it as local activities, in the workflow task the download's completion starts. If that worker
+ * dies there, the task times out and another worker replays it: the files are not on its disk
+ * (FILES_ELSEWHERE), and the stages start again from the download.
  */
 async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewerRoundTrips: boolean, stageOptions: { overrideGate?: boolean; models?: ChosenModels } = {}): Promise<Findings> {
   const { workflowId } = workflowInfo();
@@ -280,11 +291,8 @@ async function analyseOnOneWorker(input: RecordingInput, timed: StageHook, fewer
     const onWorker = { ...LIVENESS, taskQueue, scheduleToStartTimeout: workerPickupMs };
     // Decoding and inference take well under a second; the bound is for a stage gone
     // wrong, and a stage that failed three times on a readable file will fail again.
-    const files = proxyActivities<FileActivities>({
-      ...onWorker,
-      startToCloseTimeout: '30s',
-      retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [BAD_INPUT] },
-    });
+    const stageRetry = { startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [BAD_INPUT, FILES_ELSEWHERE] } };
+    const files = here && patched(LOCAL_STAGES_PATCH) ? proxyLocalActivities<FileActivities>(stageRetry) : proxyActivities<FileActivities>({ ...onWorker, ...stageRetry });
     // The download talks to Telegram and retries as every Telegram call does. A slow
     // but moving transfer goes on; one that stops moving is the client's idle timeout to end.
     const transfer = proxyActivities<FileActivities>({
@@ -319,6 +327,7 @@ function notHere(err: unknown): undefined {
   throw err;
 }
 
+/** The worker holding the files stopped answering, or the workflow task that ran the stages moved off it. */
 function workerLost(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
+  return (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) || isFilesElsewhere(err);
 }
