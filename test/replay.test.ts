@@ -28,6 +28,10 @@ describe('recorded histories replay against the current workflow code', () => {
         'retrain-gate.json',
         'local-answered-shadowed.json',
         'promotion-rejected.json',
+        'local-answered-stages-in-the-workflow-task.json',
+        'local-silent-stages-in-the-workflow-task.json',
+        'telegram-answered-stages-in-the-workflow-task.json',
+        'telegram-gate-override-stages-in-the-workflow-task.json',
       ]),
     );
   });
