@@ -25,6 +25,14 @@ export interface FileDeps {
   finished?: (workflowId: string) => void;
 }
 
+/** The files of one recording on a worker's disk, in the order the stages write them. */
+export const RECORDING_FILES = { input: 'input', pcm: 'pcm.f32', spectrogram: 'spectrogram.bin', features: 'features.f32' } as const;
+
+/** The folder of one recording's files under a worker's `workDir`. */
+export function recordingFolder(workDir: string, workflowId: string): string {
+  return join(workDir, workflowId.replace(/[^\w.-]/g, '_'));
+}
+
 /**
  * Activities that read and write local files. They run on one worker — on its
  * own task queue, or as local activities of the workflow task when that worker
@@ -32,7 +40,7 @@ export interface FileDeps {
  * instead of audio: samples and features never leave this machine.
  */
 export function createFileActivities({ workDir, model, library = new ModelLibrary(model), telegram, limits, finished = () => undefined }: FileDeps) {
-  const folderOf = (workflowId: string) => join(workDir, workflowId.replace(/[^\w.-]/g, '_'));
+  const folderOf = (workflowId: string) => recordingFolder(workDir, workflowId);
   const elapsed = (since: number) => Math.round(performance.now() - since);
   // A stage after the download may run as a local activity of the workflow's task: should that task
   // have moved to another worker, the files are on the first one's disk, and the stages start again.
@@ -52,7 +60,7 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
     async download({ workflowId, source }: { workflowId: string; source: RecordingSource }) {
       const started = performance.now();
       await mkdir(folderOf(workflowId), { recursive: true });
-      const path = join(folderOf(workflowId), 'input');
+      const path = join(folderOf(workflowId), RECORDING_FILES.input);
       let bytes: number;
       if (source.kind === 'local') {
         bytes = (await stat(source.path)).size;
@@ -112,8 +120,8 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
         await finish(workflowId);
         return { verdict, quality: measured, shadow, ms: elapsed(started) };
       }
-      const pcmPath = join(folderOf(workflowId), 'pcm.f32');
-      const spectrogramPath = join(folderOf(workflowId), 'spectrogram.bin');
+      const pcmPath = join(folderOf(workflowId), RECORDING_FILES.pcm);
+      const spectrogramPath = join(folderOf(workflowId), RECORDING_FILES.spectrogram);
       await writeFile(pcmPath, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
       // Still ok, so it was ok before listening: the spectrogram is there.
       await writeFile(spectrogramPath, spectrogram!.encode());
@@ -127,7 +135,7 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
       const samples = await readFloats(pcmPath);
       const spectrogram = spectrogramPath ? Spectrogram.decode(new Uint8Array(await readFile(spectrogramPath))) : undefined;
       const batch = (await library.reason(models?.reason)).features(samples, spectrogram);
-      const featuresPath = join(folderOf(workflowId), 'features.f32');
+      const featuresPath = join(folderOf(workflowId), RECORDING_FILES.features);
       await writeFile(featuresPath, new Uint8Array(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength));
       return { featuresPath, windows: batch.count, ms: elapsed(started) };
     },

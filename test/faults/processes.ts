@@ -110,6 +110,8 @@ export class Service {
     readonly name: string,
     private readonly child: ChildProcess,
     readonly logFile: string,
+    /** Its WORK_DIR: a folder per recording it holds (activities/files.ts). */
+    readonly workDir: string,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve((this.code = code ?? (signal ? null : 0)))));
   }
@@ -173,7 +175,7 @@ function startService(kind: ServiceKind, name: string, env: ServiceEnv, logDir: 
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logFile = join(logDir, `${name}.log`);
-  const service = new Service(name, child, logFile);
+  const service = new Service(name, child, logFile, env.workDir);
   const kill = () => child.kill('SIGKILL');
   atExit.add(kill);
   void service.exited.then(() => atExit.delete(kill));

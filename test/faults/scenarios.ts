@@ -5,7 +5,7 @@ import type { Scenario, ScenarioContext } from './harness.js';
 import { isAnswer } from './load.js';
 import { unrecordedAnswerMs } from './metrics.js';
 import type { Services } from './services.js';
-import { killAtStage, type InWindow, type KillStage } from './stage-kill.js';
+import { killAtStage, seenOnDisk, type InWindow, type KillStage } from './stage-kill.js';
 
 /** A hanging connection outlasts the worker's 20 s Telegram timeout, so the client gives up first, as with a real hang. */
 const HANG: Fault = { kind: 'hang', ms: 25_000 };
@@ -48,12 +48,15 @@ export const SCENARIOS: Scenario[] = [
   },
   ...(['download', 'validate', 'preprocess', 'classify', 'persist', 'reply'] as const).map((stage) => ({
     name: `sigkill-${stage}`,
-    what: `the worker SIGKILLed while Temporal has ${stage} started on it, then a new worker started`,
+    what: seenOnDisk(stage)
+      ? `the worker SIGKILLed while it runs ${stage} (a local activity of the workflow task, or an activity on its queue: its disk shows the stage), then a new worker started`
+      : `the worker SIGKILLed while Temporal has ${stage} started on it, then a new worker started`,
     inject: async (ctx: ScenarioContext) => {
       await killWorkerAt(ctx, stage);
     },
     sideBySide: true,
-    // A stage to aim at, a new worker, and Temporal's heartbeat timeout before the stages start again.
+    // A stage to aim at, a new worker, and Temporal's heartbeat timeout (or the workflow task's, for a
+    // local activity) before the stages start again.
     waitsSeconds: 30,
   })),
   {

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { RECORDING_FILES, recordingFolder } from '../../activities/files.js';
 import type { Service } from './processes.js';
 
 // @temporalio/proto is CommonJS: take the enum from its default export.
@@ -11,6 +14,24 @@ const FEW = 8;
 
 /** The workflow's stages that a worker runs as activities (see workflows/recording.ts). */
 export type KillStage = 'download' | 'validate' | 'preprocess' | 'classify' | 'persist' | 'reply';
+
+type RecordingFile = keyof typeof RECORDING_FILES;
+
+/**
+ * The file stages as the recording's folder on the worker's disk shows them: they run as local
+ * activities of the workflow task when that worker downloaded the recording (no pending activity
+ * shows them then), and as activities on its own queue otherwise. Each stage reads the file the
+ * one before wrote, and classify removes the folder; a file just written counts for the next stage.
+ */
+const ON_DISK: Partial<Record<KillStage, (has: (file: RecordingFile) => boolean) => boolean>> = {
+  // The download writes `input` too: a run whose download is still pending is not counted.
+  validate: (has) => has('input') && !has('pcm'),
+  preprocess: (has) => has('pcm') && !has('features'),
+  classify: (has) => has('features'),
+};
+
+/** Whether the suite finds `stage` by the files on the worker's disk rather than by Temporal's pending activities. */
+export const seenOnDisk = (stage: KillStage): boolean => stage in ON_DISK;
 
 /** Whether a run whose `stage` this worker started at `startedAt` (ms) has got far enough to count. */
 export type InWindow = (workflowId: string, startedAt: number) => boolean;
@@ -24,8 +45,9 @@ export interface KillResult {
 
 /**
  * Kills a worker while it runs one stage, without hooks in production code:
- * ask Temporal which activities of the open runs this very worker has started;
- * when one is `stage`, freeze the worker (SIGSTOP), ask again about those runs
+ * ask Temporal which activities of the open runs this very worker has started
+ * (for the file stages, look at the recordings' folders on its disk, `ON_DISK`);
+ * when one is `stage`, freeze the worker (SIGSTOP), look again at those runs
  * only, and SIGKILL it if one still is; else let it go on (SIGCONT) and look
  * again a few milliseconds later. Asking again while it is frozen means the
  * answer cannot go stale before the kill; asking first while it runs keeps it
@@ -47,6 +69,8 @@ export async function killAtStage(
 ): Promise<KillResult> {
   const closed = new Set<string>();
   const deadline = Date.now() + timeoutMs;
+  const onDisk = ON_DISK[stage];
+  const filesShow = (id: string) => onDisk?.((file) => existsSync(join(recordingFolder(worker.workDir, id), RECORDING_FILES[file]))) ?? false;
   const atStage = async (ids: string[]) => {
     // Every call settled before a failure goes on: none may outlive the scenario (see FaultStack.close).
     const answers = await Promise.allSettled(ids.map((id) => startedOn(client, id, worker.pid, closed)));
@@ -54,14 +78,19 @@ export async function killAtStage(
       if (a.status === 'rejected') throw a.reason;
       return a.value;
     });
-    return ids.filter((id, i) => started[i]!.some((a) => a.type === stage && inWindow(id, a.startedAt)));
+    return ids.filter((id, i) => {
+      const pending = started[i]!;
+      if (pending.some((a) => a.type === stage && inWindow(id, a.startedAt))) return true;
+      return filesShow(id) && !pending.some((a) => a.type === 'download');
+    });
   };
   const patience = Date.now() + timeoutMs / 3;
   while (Date.now() < deadline && worker.alive) {
     const open = workflowIds().filter((id) => !closed.has(id));
     // A stage over in milliseconds may never be seen twice in a row: freeze first and look once when that
-    // is cheap (a few runs to ask about) or when looking twice has not hit for a while.
-    const suspects = open.length > FEW && Date.now() < patience ? await atStage(open) : open;
+    // is cheap (a few runs to ask about) or when looking twice has not hit for a while. A file stage's
+    // first look is at the disk alone, which asks Temporal nothing.
+    const suspects = onDisk ? open.filter(filesShow) : open.length > FEW && Date.now() < patience ? await atStage(open) : open;
     if (suspects.length > 0) {
       worker.signal('SIGSTOP');
       try {
