@@ -271,7 +271,7 @@ async function directAnalysis(): Promise<number[]> {
   return times;
 }
 
-/** From the histories: how long the workflow took to start, each activity waited and ran, and the workflow tasks between. */
+/** From the histories: how long the workflow took to start, each activity waited and ran (a local one: ran), and the workflow tasks between. */
 async function whereTheTimeGoes(workflowIds: string[]): Promise<string[]> {
   const spans = new Map<string, number[]>();
   const add = (what: string, ms: number) => spans.set(what, [...(spans.get(what) ?? []), ms]);
@@ -289,6 +289,13 @@ async function whereTheTimeGoes(workflowIds: string[]): Promise<string[]> {
         const type = scheduled.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
         add(`${type} queue wait`, at(started) - at(scheduled));
         add(`${type} run`, at(e) - at(started));
+      }
+      // A local activity leaves a marker, with no times of the server's: the stage's own `ms` says how long it ran.
+      const marker = e.markerRecordedEventAttributes;
+      if (marker?.markerName === 'core_local_activity') {
+        const json = (key: string) => JSON.parse(Buffer.from(marker.details?.[key]?.payloads?.[0]?.data ?? '{}').toString() || '{}');
+        const { ms } = json('result') as { ms?: number };
+        if (ms !== undefined) add(`${(json('data') as { activity_type: string }).activity_type} run (local activity)`, ms);
       }
       const wft = e.workflowTaskCompletedEventAttributes;
       if (wft) workflowTasks += at(e) - at(byId.get(String(wft.scheduledEventId))!);
