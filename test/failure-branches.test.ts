@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { createFileActivities } from '../activities/files.js';
 import { createModelActivities } from '../activities/models.js';
 import { createSharedActivities } from '../activities/shared.js';
+import { ReasonModel } from '../models/reason-model.js';
 import { createTelegram } from '../telegram/client.js';
 import { en } from '../telegram/locales/en.js';
 import { heartbeatWhileRunning } from '../worker/heartbeat.js';
@@ -18,7 +19,6 @@ import type { Analysis, RecordingInput } from '../workflows/types.js';
 import { CRY_VOICE_NOTE } from './support/audio.js';
 import { privateChat, TOKEN, uniqueQueue } from './support/bot.js';
 import { LIMITS, MODEL_DIR, startTestWorker, temporalClient, testDatabase } from './support/harness.js';
-import { ReasonModel } from '../models/reason-model.js';
 import { startBotApiServer } from './telegram/bot-api-server.js';
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
