@@ -12,7 +12,7 @@ const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVIT
 /** Open runs few enough to ask about while the worker is frozen, without holding it up. */
 const FEW = 8;
 
-/** The workflow's stages that a worker runs as activities (see workflows/recording.ts). */
+/** The workflow's stages that a worker runs as activities or local activities (see workflows/recording.ts). */
 export type KillStage = 'download' | 'validate' | 'preprocess' | 'classify' | 'persist' | 'reply';
 
 type RecordingFile = keyof typeof RECORDING_FILES;
@@ -37,9 +37,9 @@ export const seenOnDisk = (stage: KillStage): boolean => stage in ON_DISK;
 export type InWindow = (workflowId: string, startedAt: number) => boolean;
 
 export interface KillResult {
-  /** True when, at the moment of SIGKILL, Temporal had `stage` started on this worker. */
+  /** True when, at the moment of SIGKILL, Temporal had `stage` started on this worker (or its disk showed a file stage). */
   landed: boolean;
-  /** How many runs had `stage` started on it then (and were `inWindow`). */
+  /** How many runs were at `stage` on it then (and `inWindow`). */
   hits: number;
 }
 
