@@ -35,6 +35,7 @@ import { startDevServer } from '../app/temporal-dev-server.js';
 import { migrate } from '../db/migrate.js';
 import { ReasonModel } from '../models/reason-model.js';
 import { startBotApiServer } from '../test/telegram/bot-api-server.js';
+import { localActivityOf } from '../test/support/history.js';
 import { freePort } from '../test/support/local-pipeline.js';
 import { recordingWorkflowId } from '../workflows/ids.js';
 import { machineBusySeconds, pidsMatching, treeCpuSeconds } from './support/cpu.js';
@@ -291,12 +292,9 @@ async function whereTheTimeGoes(workflowIds: string[]): Promise<string[]> {
         add(`${type} run`, at(e) - at(started));
       }
       // A local activity leaves a marker, with no times of the server's: the stage's own `ms` says how long it ran.
-      const marker = e.markerRecordedEventAttributes;
-      if (marker?.markerName === 'core_local_activity') {
-        const json = (key: string) => JSON.parse(Buffer.from(marker.details?.[key]?.payloads?.[0]?.data ?? '{}').toString() || '{}');
-        const { ms } = json('result') as { ms?: number };
-        if (ms !== undefined) add(`${(json('data') as { activity_type: string }).activity_type} run (local activity)`, ms);
-      }
+      const local = localActivityOf(e);
+      const ms = (local?.result as { ms?: number } | undefined)?.ms;
+      if (ms !== undefined) add(`${local!.type} run (local activity)`, ms);
       const wft = e.workflowTaskCompletedEventAttributes;
       if (wft) workflowTasks += at(e) - at(byId.get(String(wft.scheduledEventId))!);
     }

@@ -19,6 +19,7 @@ import type { Analysis, RecordingInput } from '../workflows/types.js';
 import { CRY_VOICE_NOTE } from './support/audio.js';
 import { privateChat, TOKEN, uniqueQueue } from './support/bot.js';
 import { LIMITS, MODEL_DIR, startTestWorker, temporalClient, testDatabase } from './support/harness.js';
+import { localActivities } from './support/history.js';
 import { startBotApiServer } from './telegram/bot-api-server.js';
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
@@ -105,18 +106,6 @@ async function scheduled(handle: WorkflowHandle) {
     if (f) byId.get(String(f.scheduledEventId))!.failed = f.failure?.applicationFailureInfo?.type ?? undefined;
   }
   return [...byId.values()];
-}
-
-/** The local activities a run recorded, in order, with the failure type of those that failed. */
-async function ranLocally(handle: WorkflowHandle) {
-  const { events } = await handle.fetchHistory();
-  return (events ?? []).flatMap((event) => {
-    const marker = event.markerRecordedEventAttributes;
-    if (marker?.markerName !== 'core_local_activity') return [];
-    const data = marker.details?.data?.payloads?.[0]?.data;
-    const { activity_type: type } = JSON.parse(Buffer.from(data ?? []).toString()) as { activity_type: string };
-    return [{ type, failed: marker.failure?.applicationFailureInfo?.type ?? undefined }];
-  });
 }
 
 const storedVerdict = async (workflowId: string) => (await db.pool.query('SELECT verdict FROM analyses WHERE workflow_id = $1', [workflowId])).rows[0]?.verdict;
@@ -208,7 +197,7 @@ describe('the recording workflow when its file stages find no worker, or lose th
     expect(await handle.result()).toMatchObject({ verdict: 'ok' });
     // One activity through the server before the answer (the download, on this worker's own queue), not four.
     expect((await scheduled(handle)).map((a) => a.type)).toEqual(['download', 'persist']);
-    expect(await ranLocally(handle)).toEqual([
+    expect(await localActivities(handle)).toEqual([
       { type: 'chooseModels' },
       { type: 'workerSession' },
       { type: 'validate' },
@@ -238,7 +227,7 @@ describe('the recording workflow when its file stages find no worker, or lose th
 
     expect(await handle.result()).toMatchObject({ verdict: 'ok', modelVersion: 'reason-v2' });
     // Not a lost recording, not three failed tries: the stage said at once that the files are elsewhere.
-    expect(await ranLocally(handle)).toEqual([{ type: 'chooseModels' }, { type: 'workerSession' }, { type: 'validate', failed: FILES_ELSEWHERE }, { type: 'cleanup' }]);
+    expect(await localActivities(handle)).toEqual([{ type: 'chooseModels' }, { type: 'workerSession' }, { type: 'validate', failed: FILES_ELSEWHERE }, { type: 'cleanup' }]);
     // The second session was asked for through the server, and its stages went to the queue it named.
     expect(await scheduled(handle)).toEqual([
       { type: 'download', queue: first },

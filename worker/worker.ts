@@ -76,8 +76,8 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     ...workflows,
     interceptors: { activity: [analysisMetrics, heartbeatWhileRunning] },
     activities: {
-      // For the local activities of recordings this process holds itself (workflows/recording.ts); the
-      // workflows schedule file stages on the shared queue never, only on a process's own queue.
+      // For the local activities of recordings this process holds itself (workflows/recording.ts). The
+      // workflows never schedule a file stage on the shared queue, only on a process's own queue.
       ...fileActivities,
       ...createSharedActivities({
         workerTaskQueue,
