@@ -1,10 +1,11 @@
 /**
  * End-to-end benchmark: real cries as voice notes through the local Bot API
  * server → bot → Temporal dev server → worker → PostgreSQL → answer, with
- * whycry in processes of its own as a deployment runs it, in four layouts:
+ * whycry in processes of its own as a deployment runs it, in five layouts:
  * one process (`npm start`: bot and worker, eager workflow start), the same
  * plus a second worker process, and the compose split (worker + webhook bot)
- * with one or two bot processes behind one port. Per layout:
+ * with one or two bot processes behind one port; and, as the baseline of the analysis threads,
+ * `npm start` analysing on its event loop. Per layout:
  * - 1 in flight and 8 in flight: latency from the moment an update is
  *   available at the Bot API server to the moment the answer (the edit of
  *   "listening…") reaches it, throughput, and CPU per recording — the whole
@@ -17,7 +18,10 @@
  * Then, from the 1-in-flight histories, where the time goes: activity by activity.
  * The baseline, in the same run: the same recordings analysed in this process.
  *
- *   npm run bench -- [--n 40] [--burst 50] [--layouts one,two-workers,webhook-one-bot,webhook-two-bots]
+ *   npm run bench -- [--n 40] [--burst 50] [--layouts one,one-on-the-loop,two-workers,webhook-one-bot,webhook-two-bots] [--cpu-prof DIR]
+ *
+ * `--cpu-prof DIR` runs whycry's processes under V8's profiler: a `.cpuprofile` per process and
+ * thread in DIR when they stop (Chrome DevTools or `npx tsx bench/hot.ts DIR` read them).
  *
  * PostgreSQL: DATABASE_URL's server (default 127.0.0.1:5432, user postgres); the
  * bench creates a database of its own there and drops it at the end.
@@ -46,6 +50,7 @@ import { percentile, summarise } from './stats.js';
 
 const LAYOUTS = {
   one: 'one process: bot + worker (npm start)',
+  'one-on-the-loop': 'npm start, the analysis on the event loop (ANALYSIS_THREADS=0)',
   'two-workers': 'npm start + a second worker process',
   'webhook-one-bot': 'worker + 1 webhook bot (compose split)',
   'webhook-two-bots': 'worker + 2 webhook bots behind one port',
@@ -57,11 +62,13 @@ const { values } = parseArgs({
     n: { type: 'string', default: '40' },
     burst: { type: 'string', default: '50' },
     layouts: { type: 'string', default: Object.keys(LAYOUTS).join(',') },
+    'cpu-prof': { type: 'string' },
   },
 });
 const N = Number(values.n);
 const FAMILIES = Number(values.burst);
 const layouts = values.layouts!.split(',') as Layout[];
+const NODE_ARGS = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
 for (const l of layouts) if (!(l in LAYOUTS)) throw new Error(`unknown layout ${l}; one of ${Object.keys(LAYOUTS).join(', ')}`);
 
 installTelemetry({ logLevel: 'error' });
@@ -250,11 +257,12 @@ async function startLayout(layout: Layout): Promise<WhycryProcess[]> {
   const webhookPort = await freePort();
   const webhook = { BOT_MODE: 'webhook', WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/`, WEBHOOK_SECRET: 'bench-secret', WEBHOOK_PORT: String(webhookPort) };
   running = [];
-  if (layout === 'one' || layout === 'two-workers') running.push(await spawnWhycry('start', env));
-  if (layout === 'two-workers') running.push(await spawnWhycry('worker', env));
+  if (layout === 'one' || layout === 'two-workers') running.push(await spawnWhycry('start', env, NODE_ARGS));
+  if (layout === 'one-on-the-loop') running.push(await spawnWhycry('start', { ...env, ANALYSIS_THREADS: '0' }, NODE_ARGS));
+  if (layout === 'two-workers') running.push(await spawnWhycry('worker', env, NODE_ARGS));
   if (layout === 'webhook-one-bot' || layout === 'webhook-two-bots') {
-    running.push(await spawnWhycry('worker', env));
-    running.push(...(await spawnWebhookBots(layout === 'webhook-two-bots' ? 2 : 1, { ...env, ...webhook })));
+    running.push(await spawnWhycry('worker', env, NODE_ARGS));
+    running.push(...(await spawnWebhookBots(layout === 'webhook-two-bots' ? 2 : 1, { ...env, ...webhook }, NODE_ARGS)));
   }
   return running;
 }

@@ -15,10 +15,11 @@ export interface WhycryProcess {
 /**
  * One whycry process as a deployment runs it (`commands/<kind>.ts`, configured by env alone):
  * `start` is the bot and a worker in one process, `worker` and `bot` the compose services.
- * Resolves once it says it serves; rejects with its last words if it exits first.
+ * Resolves once it says it serves; rejects with its last words if it exits first. `nodeArgs` go
+ * to Node before the script (`--cpu-prof`, which NODE_OPTIONS may not carry).
  */
-export async function spawnWhycry(kind: Kind, env: Record<string, string>): Promise<WhycryProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `commands/${kind}.ts`], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+export async function spawnWhycry(kind: Kind, env: Record<string, string>, nodeArgs: string[] = []): Promise<WhycryProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', `commands/${kind}.ts`], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   await ready(kind, child);
   return { pid: child.pid!, stop: () => stopChild(child) };
 }
@@ -28,8 +29,8 @@ export async function spawnWhycry(kind: Kind, env: Record<string, string>): Prom
  * cluster module accepts the connections in this process and hands them round robin
  * to the bot processes.
  */
-export async function spawnWebhookBots(count: number, env: Record<string, string>): Promise<WhycryProcess[]> {
-  cluster.setupPrimary({ exec: `${ROOT}commands/bot.ts`, execArgv: ['--import', 'tsx'], cwd: ROOT, silent: true });
+export async function spawnWebhookBots(count: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<WhycryProcess[]> {
+  cluster.setupPrimary({ exec: `${ROOT}commands/bot.ts`, execArgv: [...nodeArgs, '--import', 'tsx'], cwd: ROOT, silent: true });
   const bots: WhycryProcess[] = [];
   for (let i = 0; i < count; i++) {
     const worker = cluster.fork(env);
