@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { access, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { analyseHere, type Analyser } from '../audio/analysis.js';
-import { DecodeError } from '../audio/decode.js';
-import { gateVerdict, judgeQuality, qualityIssues, type QualityMetrics, type QualityVerdict } from '../audio/quality.js';
+import { decodeAudio, DecodeError } from '../audio/decode.js';
+import { gateVerdict, judgeQuality, measureQuality, qualityIssues, type QualityMetrics, type QualityVerdict } from '../audio/quality.js';
 import { Spectrogram } from '../audio/spectrogram.js';
 import { log } from '@temporalio/activity';
 import { ModelLibrary } from '../models/library.js';
-import type { CryDetector } from '../models/cry-detector.js';
 import type { ReasonModel } from '../models/reason-model.js';
 import type { ChosenModels, Reason, RecordingSource, ShadowPrediction } from '../workflows/types.js';
 import type { Telegram } from '../telegram/client.js';
@@ -22,8 +20,6 @@ export interface FileDeps {
   /** Every other registered version, loaded on demand; by default only `model`'s. */
   library?: ModelLibrary;
   telegram?: Telegram;
-  /** Where the decode and the features are computed: by default in this thread; a worker runs them on threads of their own. */
-  analyser?: Analyser;
   limits: { maxAudioSeconds: number; maxFileBytes: number };
   /** Called when a recording's file stages are over (its files deleted): the worker frees its place. */
   finished?: (workflowId: string) => void;
@@ -43,7 +39,7 @@ export function recordingFolder(workDir: string, workflowId: string): string {
  * runs the workflow too — so they exchange paths and hashes through the history
  * instead of audio: samples and features never leave this machine.
  */
-export function createFileActivities({ workDir, model, library = new ModelLibrary(model), analyser = analyseHere, telegram, limits, finished = () => undefined }: FileDeps) {
+export function createFileActivities({ workDir, model, library = new ModelLibrary(model), telegram, limits, finished = () => undefined }: FileDeps) {
   const folderOf = (workflowId: string) => recordingFolder(workDir, workflowId);
   const elapsed = (since: number) => Math.round(performance.now() - since);
   // A stage after the download may run as a local activity of the workflow's task: should that task
@@ -52,9 +48,6 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
     const here = path.startsWith(folderOf(workflowId) + sep) && (await access(path).then(() => true, () => false));
     if (!here) throw filesElsewhere(path);
   };
-  /** A cry detector's score of the recording, its features computed where the analyser computes them. */
-  const listen = async (detector: CryDetector, samples: Float32Array, spectrogram: Spectrogram) =>
-    detector.scoreFeatures(await analyser.gateFeatures(samples, detector.manifest.features, spectrogram));
   const finish = async (workflowId: string) => {
     try {
       await rm(folderOf(workflowId), { recursive: true, force: true });
@@ -93,25 +86,25 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
       // read the same 8 kHz band (0–4 kHz) that their training data was decoded to.
       const { sampleRate } = model;
       let samples: Float32Array;
-      let measured: QualityMetrics | 'corrupt';
       try {
-        ({ samples, quality: measured } = await analyser.decode(path, sampleRate, { maxSeconds: limits.maxAudioSeconds, timeoutMs: 20_000 }));
+        ({ samples } = await decodeAudio(path, sampleRate, { maxSeconds: limits.maxAudioSeconds, timeoutMs: 20_000 }));
       } catch (err) {
         if (err instanceof DecodeError) throw badInput(err.problem, err.detail);
         throw err;
       }
+      const measured = measureQuality(samples, sampleRate);
       if (measured === 'corrupt') {
         await finish(workflowId);
         return { verdict: 'corrupt' as const, ms: elapsed(started) };
       }
       let verdict: QualityVerdict = judgeQuality(measured);
       // One log-mel pass serves the cry detector here and the reason model in `preprocess`.
-      const spectrogram = verdict === 'ok' ? await analyser.spectrogram(samples, model.manifest.features.logMel) : undefined;
+      const spectrogram = verdict === 'ok' ? model.spectrogram(samples) : undefined;
       let shadow: ShadowPrediction[] | undefined;
       if (spectrogram) {
         // Clipped or noisy recordings are listened to as well: a cry heard through them is answered.
         const detector = await library.gate(models?.gate);
-        const cry = await listen(detector, samples, spectrogram);
+        const cry = await detector.score(samples, spectrogram);
         const shadowGate = models?.shadow?.gate;
         if (shadowGate) shadow = await listenInShadow(shadowGate, () => shadowGateSays(shadowGate, samples, spectrogram, measured));
         measured.cryScore = cry.score;
@@ -141,7 +134,7 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
       await onThisWorker(workflowId, pcmPath);
       const samples = await readFloats(pcmPath);
       const spectrogram = spectrogramPath ? Spectrogram.decode(new Uint8Array(await readFile(spectrogramPath))) : undefined;
-      const batch = await analyser.reasonFeatures(samples, (await library.reason(models?.reason)).manifest.features, spectrogram);
+      const batch = (await library.reason(models?.reason)).features(samples, spectrogram);
       const featuresPath = join(folderOf(workflowId), RECORDING_FILES.features);
       await writeFile(featuresPath, new Uint8Array(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength));
       return { featuresPath, windows: batch.count, ms: elapsed(started) };
@@ -169,7 +162,7 @@ export function createFileActivities({ workDir, model, library = new ModelLibrar
 
   /** The shadowed cry detector on the same audio and spectrogram, its verdict by the same rules. */
   async function shadowGateSays(version: string, samples: Float32Array, spectrogram: Spectrogram, measured: QualityMetrics): Promise<ShadowPrediction> {
-    const cry = await listen(await library.gate(version), samples, spectrogram);
+    const cry = await (await library.gate(version)).score(samples, spectrogram);
     return { role: 'gate', version, output: { cryScore: cry.score, isCry: cry.isCry, verdict: gateVerdict(measured, cry.isCry) } };
   }
 

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { UserError } from './user-error.js';
 
@@ -68,7 +67,6 @@ const Env = z.object({
   WORKER_WAIT: duration.prefault('10m'),
   WORKER_SESSIONS: z.coerce.number().int().min(1).max(10).default(3),
   WORKER_PICKUP: duration.prefault('5s'),
-  ANALYSIS_THREADS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -133,7 +131,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     rateLimit: { recordings: e.RATE_LIMIT_RECORDINGS, windowMs: e.RATE_LIMIT_WINDOW },
     workers: { workerWaitMs: e.WORKER_WAIT, workerSessions: e.WORKER_SESSIONS, workerPickupMs: e.WORKER_PICKUP },
-    analysisThreads: e.ANALYSIS_THREADS,
     logLevel: e.LOG_LEVEL,
     metricsAddress: e.METRICS_ADDRESS,
   };

@@ -1,11 +1,10 @@
 /**
  * End-to-end benchmark: real cries as voice notes through the local Bot API
  * server → bot → Temporal dev server → worker → PostgreSQL → answer, with
- * whycry in processes of its own as a deployment runs it, in five layouts:
+ * whycry in processes of its own as a deployment runs it, in four layouts:
  * one process (`npm start`: bot and worker, eager workflow start), the same
  * plus a second worker process, and the compose split (worker + webhook bot)
- * with one or two bot processes behind one port; and, as the baseline of the analysis threads,
- * `npm start` analysing on its event loop. Per layout:
+ * with one or two bot processes behind one port. Per layout:
  * - 1 in flight and 8 in flight: latency from the moment an update is
  *   available at the Bot API server to the moment the answer (the edit of
  *   "listening…") reaches it, throughput, and CPU per recording — the whole
@@ -18,7 +17,7 @@
  * Then, from the 1-in-flight histories, where the time goes: activity by activity.
  * The baseline, in the same run: the same recordings analysed in this process.
  *
- *   npm run bench -- [--n 40] [--burst 50] [--layouts one,one-on-the-loop,two-workers,webhook-one-bot,webhook-two-bots] [--cpu-prof DIR]
+ *   npm run bench -- [--n 40] [--burst 50] [--layouts one,two-workers,webhook-one-bot,webhook-two-bots] [--cpu-prof DIR]
  *
  * `--cpu-prof DIR` runs whycry's processes under V8's profiler: a `.cpuprofile` per process and
  * thread in DIR when they stop (Chrome DevTools or `npx tsx bench/hot.ts DIR` read them).
@@ -50,7 +49,6 @@ import { percentile, summarise } from './stats.js';
 
 const LAYOUTS = {
   one: 'one process: bot + worker (npm start)',
-  'one-on-the-loop': 'npm start, the analysis on the event loop (ANALYSIS_THREADS=0)',
   'two-workers': 'npm start + a second worker process',
   'webhook-one-bot': 'worker + 1 webhook bot (compose split)',
   'webhook-two-bots': 'worker + 2 webhook bots behind one port',
@@ -258,7 +256,6 @@ async function startLayout(layout: Layout): Promise<WhycryProcess[]> {
   const webhook = { BOT_MODE: 'webhook', WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/`, WEBHOOK_SECRET: 'bench-secret', WEBHOOK_PORT: String(webhookPort) };
   running = [];
   if (layout === 'one' || layout === 'two-workers') running.push(await spawnWhycry('start', env, NODE_ARGS));
-  if (layout === 'one-on-the-loop') running.push(await spawnWhycry('start', { ...env, ANALYSIS_THREADS: '0' }, NODE_ARGS));
   if (layout === 'two-workers') running.push(await spawnWhycry('worker', env, NODE_ARGS));
   if (layout === 'webhook-one-bot' || layout === 'webhook-two-bots') {
     running.push(await spawnWhycry('worker', env, NODE_ARGS));

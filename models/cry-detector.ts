@@ -109,11 +109,7 @@ export class CryDetector {
   }
 
   async score(samples: Float32Array, spectrogram?: Spectrogram): Promise<CryScore> {
-    return this.scoreFeatures(this.features(samples, spectrogram));
-  }
-
-  /** The recording's score from its features (`features`, here or on another thread). */
-  async scoreFeatures(batch: GateFeatureBatch): Promise<CryScore> {
+    const batch = this.features(samples, spectrogram);
     const score = aggregate(await this.probabilities(batch), this.manifest.aggregation);
     return { score, isCry: score >= this.manifest.threshold, windows: batch.count };
   }

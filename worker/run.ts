@@ -33,7 +33,6 @@ export async function startWorker(config: Config, stack: Pick<Stack, 'temporalAd
     files: { workDir, model, telegram, limits: config.limits },
     maxAudioSeconds: config.limits.maxAudioSeconds,
     lifecycle: config.lifecycle,
-    analysisThreads: config.analysisThreads,
   });
   // Every worker brings the Schedule to its configuration; one that cannot still answers parents.
   await ensureQualitySchedule(new Client({ connection, namespace: config.temporal.namespace }), config).catch((error: unknown) =>

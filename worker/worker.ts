@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createFileActivities, type FileDeps } from '../activities/files.js';
-import { analyseHere } from '../audio/analysis.js';
 import { createModelActivities } from '../activities/models.js';
 import { createPromotionActivities } from '../lifecycle/promotion.js';
 import type { Config } from '../app/config.js';
@@ -15,7 +14,6 @@ import type { Store } from '../db/store.js';
 import { ModelLibrary, resolveModelPath } from '../models/library.js';
 import { registerShippedModels } from './shipped-models.js';
 import { heartbeatWhileRunning } from './heartbeat.js';
-import { startAnalysisThreads } from './analysis-threads.js';
 import { analysisMetrics } from './metrics.js';
 import { Sessions } from './sessions.js';
 
@@ -28,8 +26,6 @@ export interface WhycryWorkerOptions {
   maxAudioSeconds: number;
   /** Retraining and promotion settings: with them, a tripped quality threshold starts the gate's retraining. */
   lifecycle?: Config['lifecycle'];
-  /** Threads for the decode and the features (`ANALYSIS_THREADS`); 0 runs them on the event loop. By default one per core. */
-  analysisThreads?: number;
   /** Prebuilt workflow bundle (tests build it once); by default the workflows are bundled at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -68,11 +64,7 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     Runtime.instance().logger.warn(`${version}, shipped with this worker, is a candidate: parents hear the live ${role} version ${live ?? '(none)'} until an operator runs npm run models -- promote ${version} --reason "…" (RUNBOOK: "Promoting and rolling back a model")`);
   }
   const library = new ModelLibrary(model, async (version) => opts.store.models.get(version));
-  // The decode and the features run on threads of their own: the event loop stays free for the bot,
-  // "listening…" and the SDK's tasks while recordings are analysed.
-  const { analysisThreads = availableParallelism() } = opts;
-  const analyser = analysisThreads > 0 ? startAnalysisThreads(analysisThreads) : { ...analyseHere, close: async () => undefined };
-  const fileActivities = createFileActivities({ ...opts.files, library, analyser, finished: (workflowId) => sessions.release(workflowId) });
+  const fileActivities = createFileActivities({ ...opts.files, library, finished: (workflowId) => sessions.release(workflowId) });
   const workflows = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS };
   const temporal = new Client({ connection: opts.connection, namespace: opts.namespace });
   const { lifecycle } = opts;
@@ -118,7 +110,7 @@ export async function createWhycryWorker(opts: WhycryWorkerOptions) {
     /** Runs both until `shutdown()`; when either stops or fails, the other is stopped too. */
     async run() {
       const results = await Promise.allSettled([shared.run().finally(shutdown), files.run().finally(shutdown)]);
-      await Promise.all([library.close(), analyser.close()]);
+      await library.close();
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
     },
