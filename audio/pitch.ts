@@ -43,7 +43,8 @@ export interface PitchTrack {
 export function trackPitch(samples: Float32Array, sampleRate: number, frames: number, p: PitchParams, wanted?: Uint8Array): PitchTrack {
   const minLag = Math.max(2, Math.floor(sampleRate / p.fMax));
   const maxLag = Math.ceil(sampleRate / p.fMin);
-  const span = p.frame + maxLag + 2;
+  // The block sums read `GROUP` lags at least (`BlockRing.sum`).
+  const span = p.frame + Math.max(maxLag, GROUP) + 2;
   const lead = Math.floor(span / 2);
   const f0 = new Float32Array(frames);
   const clarity = new Float32Array(frames);
@@ -106,8 +107,11 @@ function firstDip(d: Float64Array, minLag: number, maxLag: number, threshold: nu
 
 /**
  * Per block and lag 1 … lags: Σ (x[j] − x[j + lag])² over the block (`whole`) and over its head
- * (`heads`), for the last `size` blocks. Rows hold at least four lags (see `sum`).
+ * (`heads`), for the last `size` blocks. Rows hold at least `GROUP` lags (see `sum`).
  */
+/** Lags summed together in one pass over a block. */
+const GROUP = 8;
+
 class BlockRing {
   private readonly width: number;
   private readonly whole: Float64Array;
@@ -117,7 +121,7 @@ class BlockRing {
     private readonly size: number,
     private readonly lags: number,
   ) {
-    this.width = Math.max(4, lags);
+    this.width = Math.max(GROUP, lags);
     this.whole = new Float64Array(size * this.width);
     this.heads = new Float64Array(size * this.width);
   }
@@ -136,7 +140,7 @@ class BlockRing {
 
   /**
    * Sums block k, `x[from … to)`, its head ending at `mid` (`to` may cut the block short, down to
-   * its head), reading x up to index `to − 1 + max(lags, 4)`.
+   * its head), reading x up to index `to − 1 + max(lags, GROUP)`.
    */
   sum(k: number, x: Float32Array, from: number, mid: number, to: number): void {
     const { lags, width, whole, heads } = this;
@@ -145,41 +149,33 @@ class BlockRing {
       heads.fill(0, row + 1, row + 1 + width);
       return;
     }
-    // Four lags at a time: four independent running sums keep the adder busy (each sum's additions
-    // wait on each other, and each still adds in sample order); x[j + lag + 1 … 3] are carried over
-    // from the previous sample instead of loaded again. When `lags` is not a multiple of four the
-    // last four overlap the group before (a lag summed twice gets the same sum twice).
-    for (let group = 1; group <= lags; group += 4) {
-      const lag = Math.min(group, Math.max(1, lags - 3));
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
+    // Eight lags at a time: eight independent running sums keep the adders busy (each sum's
+    // additions wait on each other, and each still adds in sample order), and x[j] is loaded once
+    // for all eight; x[j + lag + 1 … 7] are carried over from the previous sample instead of loaded
+    // again. When `lags` is not a multiple of eight the last eight overlap the group before (a lag
+    // summed twice gets the same sum twice).
+    for (let group = 1; group <= lags; group += GROUP) {
+      const lag = Math.min(group, Math.max(1, lags - GROUP + 1));
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
       let a0 = x[from + lag] as number;
       let a1 = x[from + lag + 1] as number;
       let a2 = x[from + lag + 2] as number;
+      let a3 = x[from + lag + 3] as number;
+      let a4 = x[from + lag + 4] as number;
+      let a5 = x[from + lag + 5] as number;
+      let a6 = x[from + lag + 6] as number;
       let j = from;
       for (let stop = mid; ; stop = to) {
         for (; j < stop; j++) {
           const v = x[j] as number;
-          const a3 = x[j + lag + 3] as number;
-          const d0 = v - a0;
-          const d1 = v - a1;
-          const d2 = v - a2;
-          const d3 = v - a3;
-          s0 += d0 * d0;
-          s1 += d1 * d1;
-          s2 += d2 * d2;
-          s3 += d3 * d3;
-          a0 = a1;
-          a1 = a2;
-          a2 = a3;
+          const a7 = x[j + lag + 7] as number;
+          const d0 = v - a0, d1 = v - a1, d2 = v - a2, d3 = v - a3, d4 = v - a4, d5 = v - a5, d6 = v - a6, d7 = v - a7;
+          s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3; s4 += d4 * d4; s5 += d5 * d5; s6 += d6 * d6; s7 += d7 * d7;
+          a0 = a1; a1 = a2; a2 = a3; a3 = a4; a4 = a5; a5 = a6; a6 = a7;
         }
         const out = stop === mid ? heads : whole;
-        out[row + lag] = s0;
-        out[row + lag + 1] = s1;
-        out[row + lag + 2] = s2;
-        out[row + lag + 3] = s3;
+        const at = row + lag;
+        out[at] = s0; out[at + 1] = s1; out[at + 2] = s2; out[at + 3] = s3; out[at + 4] = s4; out[at + 5] = s5; out[at + 6] = s6; out[at + 7] = s7;
         if (stop === to) break;
       }
     }
