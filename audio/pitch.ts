@@ -29,7 +29,7 @@ export interface PitchTrack {
 
 /**
  * Frame `t` is centred on sample `t * hop`, like a centred log-mel frame; frames whose span
- * (`frame + maxLag + 2` samples) leaves the recording stay unvoiced, and so do frames `wanted`
+ * (`frame + maxLag + 2` samples, maxLag at least `GROUP`) leaves the recording stay unvoiced, and so do frames `wanted`
  * leaves out (0): their pitch is not computed, nor the blocks only they read.
  *
  * The difference function d_t(lag) = Σ_{i < frame} (x[s_t + i] − x[s_t + i + lag])² is not summed
@@ -105,13 +105,13 @@ function firstDip(d: Float64Array, minLag: number, maxLag: number, threshold: nu
   return -1;
 }
 
+/** Lags summed together in one pass over a block. */
+const GROUP = 8;
+
 /**
  * Per block and lag 1 … lags: Σ (x[j] − x[j + lag])² over the block (`whole`) and over its head
  * (`heads`), for the last `size` blocks. Rows hold at least `GROUP` lags (see `sum`).
  */
-/** Lags summed together in one pass over a block. */
-const GROUP = 8;
-
 class BlockRing {
   private readonly width: number;
   private readonly whole: Float64Array;
