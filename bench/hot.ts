@@ -33,9 +33,10 @@ for (const file of (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'))
     const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
     selfUs.set(key, (selfUs.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
-  const busy = [...selfUs].filter(([key]) => !NOT_WORK.has(key)).reduce((sum, [, us]) => sum + us, 0);
+  const work = [...selfUs].filter(([key]) => !NOT_WORK.has(key)).sort((a, b) => b[1] - a[1]);
+  const busy = work.reduce((sum, [, us]) => sum + us, 0);
   console.log(`\n${file}: ${(busy / 1e6).toFixed(2)} s busy`);
-  for (const [key, us] of [...selfUs].filter(([k]) => !NOT_WORK.has(k)).sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
+  for (const [key, us] of work.slice(0, Number(values.top))) {
     console.log(`  ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${key}`);
   }
 }
